@@ -1,0 +1,90 @@
+# moat build. `make` builds release binaries into build/; `make test` installs what is missing,
+# builds release, ASan+UBSan and fuzz variants and runs every test; `make demo` runs the netns lab.
+# Sources are discovered: every src/*/*.c (except src/cmd) goes into libmoat.a, every
+# src/cmd/X.c is a program X, every tests/unit/test_*.c a unit test, tests/fuzz/fuzz_*.c a fuzzer.
+
+CC      ?= gcc
+CLANG   ?= clang
+PREFIX  ?= /usr/local
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS_COMMON := -std=gnu11 -D_GNU_SOURCE -Isrc $(WARN) -pthread -fno-strict-aliasing
+LIBS    := -lpcap -lyaml -lpthread -lm
+
+LIB_SRC  := $(filter-out src/cmd/%,$(wildcard src/*/*.c src/*/*/*.c))
+CMD_SRC  := $(wildcard src/cmd/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+HDRS     := $(wildcard src/*/*.h src/*/*/*.h tests/unit/*.h)
+
+# variant: release | asan
+define variant
+$(1)_DIR    := build/$(1)
+$(1)_OBJ    := $$(patsubst src/%.c,build/$(1)/obj/%.o,$$(LIB_SRC))
+$(1)_BINS   := $$(patsubst src/cmd/%.c,build/$(1)/%,$$(CMD_SRC))
+$(1)_TESTS  := $$(patsubst tests/unit/%.c,build/$(1)/tests/%,$$(UNIT_SRC))
+
+build/$(1)/obj/%.o: src/%.c $$(HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_COMMON) $(2) -c $$< -o $$@
+
+build/$(1)/libmoat.a: $$($(1)_OBJ)
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+build/$(1)/%: src/cmd/%.c build/$(1)/libmoat.a $$(HDRS)
+	$$(CC) $$(CFLAGS_COMMON) $(2) $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/libmoat.a $$(HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+endef
+
+RELEASE_FLAGS := -O2 -g -march=x86-64-v2
+ASAN_FLAGS    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(eval $(call variant,release,$(RELEASE_FLAGS)))
+$(eval $(call variant,asan,$(ASAN_FLAGS)))
+
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+
+.PHONY: all release asan fuzz deps test unit demo bench install clean format check-format
+all: release
+release: $(release_BINS) $(release_TESTS)
+asan: $(asan_BINS) $(asan_TESTS)
+fuzz: $(FUZZ_BINS)
+
+deps:
+	@sh tools/deps.sh
+
+test: deps
+	$(MAKE) release asan fuzz
+	@sh tests/run.sh
+
+unit: release asan
+	@ONLY=unit sh tests/run.sh
+
+demo: deps
+	$(MAKE) release
+	@sh tools/demo.sh
+
+bench: deps release
+	@sh bench/run-all.sh
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 build/release/moatd $(DESTDIR)$(PREFIX)/sbin/moatd
+	install -m 755 build/release/moat-gen $(DESTDIR)$(PREFIX)/bin/moat-gen
+	install -m 644 docs/man/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 docs/man/moat.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+format:
+	clang-format -i $(LIB_SRC) $(CMD_SRC) $(HDRS) $(UNIT_SRC) $(FUZZ_SRC)
+
+check-format:
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) $(HDRS) $(UNIT_SRC) $(FUZZ_SRC)
+
+clean:
+	rm -rf build

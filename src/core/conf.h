@@ -1,0 +1,140 @@
+/* conf: moat.yaml, parsed with libyaml into struct conf.
+ *
+ * Parsing is all-or-nothing: conf_load() either returns a complete, validated config or an error
+ * naming file:line:column and what is wrong. Unknown keys are errors. The daemon keeps running on
+ * its old config when a reload fails.
+ */
+#ifndef MOAT_CONF_H
+#define MOAT_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/obs.h"
+
+/* Threshold metrics, per host and per direction. The order is the order of the YAML keys in
+ * conf_thr_name(). A value of 0 means "not checked". */
+enum thr {
+	THR_PPS = 0,
+	THR_MBPS,
+	THR_FLOWS,
+	THR_TCP_PPS,
+	THR_UDP_PPS,
+	THR_ICMP_PPS,
+	THR_SYN_PPS,
+	THR_FRAG_PPS,
+	THR_TCP_MBPS,
+	THR_UDP_MBPS,
+	THR_ICMP_MBPS,
+	THR__COUNT
+};
+
+enum dir {
+	DIR_IN = 0,  /* traffic to the protected host */
+	DIR_OUT = 1, /* traffic from the protected host */
+	DIR__COUNT
+};
+
+/* One set of thresholds for both directions. v[d][t] == 0: not checked. */
+struct thresholds {
+	uint64_t v[DIR__COUNT][THR__COUNT];
+};
+
+struct prefix {
+	struct maddr addr; /* IPv4-mapped for IPv4 */
+	int plen;          /* in the mapped space: IPv4 /24 is 120 */
+};
+
+#define CONF_NAME_MAX 64
+
+struct hostgroup {
+	char name[CONF_NAME_MAX];
+	struct prefix *prefixes;
+	size_t n_prefixes;
+	struct thresholds thr;       /* per host; keys not given inherit the global thresholds */
+	struct thresholds total_thr; /* the whole group at once; 0 = not checked */
+};
+
+enum capture_kind {
+	CAPTURE_AF_PACKET = 1,
+	CAPTURE_PCAP = 2, /* af_packet-less live capture through libpcap (any interface) */
+};
+
+struct capture {
+	enum capture_kind kind;
+	char interface[64];
+	unsigned workers; /* af_packet: fanout threads (0 = one per CPU, at most 8) */
+	unsigned ring_mb; /* af_packet: ring size per worker in MiB */
+};
+
+enum notify_format {
+	NOTIFY_FASTNETMON = 0, /* FastNetMon arguments, text details on stdin */
+	NOTIFY_JSON = 1,       /* same arguments, event JSON on stdin */
+};
+
+struct conf {
+	char *path; /* file it came from */
+
+	struct prefix *networks;
+	size_t n_networks;
+	struct prefix *whitelist;
+	size_t n_whitelist;
+
+	struct thresholds thr; /* global per-host defaults */
+
+	struct hostgroup *hostgroups;
+	size_t n_hostgroups;
+
+	struct {
+		double cooldown;        /* seconds below thresholds before attack_end (default 30) */
+		double update_interval; /* seconds between attack_update events (default 5) */
+		unsigned top_n;         /* items per vector list (default 5) */
+	} detection;
+
+	struct {
+		char *file; /* NULL: no events file */
+	} events;
+
+	struct {
+		char *script; /* NULL: no notify */
+		enum notify_format format;
+		double timeout; /* seconds a script may run before it is killed (default 30) */
+	} notify;
+
+	struct {
+		unsigned max_hosts;    /* tracked hosts, whole daemon (default 262144) */
+		unsigned max_hot;      /* hosts with a full 1 s window and vector sketches (default 16384) */
+		double host_idle;      /* seconds without traffic before a host is evicted (default 300) */
+	} limits;
+
+	struct {
+		char *file;  /* NULL: stderr */
+		int level;   /* LOG_ERR..LOG_DEBUG, default LOG_INFO */
+	} log;
+
+	struct capture *captures;
+	size_t n_captures;
+};
+
+/* Loads and validates path. On success returns 0 and *out owns a new config (free with
+ * conf_free). On error returns -1 and writes "file:line:column: message" (one line, no newline)
+ * into err. */
+int conf_load(const char *path, struct conf **out, char *err, size_t errlen);
+
+/* Same, from a buffer; name is used in error messages in place of a file name. */
+int conf_load_buf(const char *name, const char *buf, size_t len, struct conf **out, char *err,
+		  size_t errlen);
+
+void conf_free(struct conf *c);
+
+/* Writes the config back in canonical form (every default made explicit) as YAML. */
+void conf_print(const struct conf *c, FILE *f);
+
+/* YAML key of a threshold ("syn_pps"). */
+const char *conf_thr_name(enum thr t);
+
+/* "incoming" / "outgoing" */
+const char *conf_dir_name(enum dir d);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages moat needs to build and test, and nothing that is already there.
+# Run as root on Debian 12 (make demo and make test call it). Every dependency is listed here and
+# nowhere else; docs/ARCHITECTURE.md says why each is used.
+set -e
+PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
+      iproute2 iputils-ping ethtool tcpdump jq procps psmisc"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "moat: missing Debian packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "moat: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# an old or empty package list makes installs fail on a fresh machine
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+	apt-get update -qq
+fi
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing
+}

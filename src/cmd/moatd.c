@@ -1,0 +1,374 @@
+/* moatd: wiring only. Parse flags, load the config, build shards, detector and sinks, run a
+ * replay or live capture, reload on SIGHUP, stop on SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "detect/detect.h"
+#include "event/sinks.h"
+
+#define MOAT_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_flag, hup_flag;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		hup_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moatd [-c FILE] [-r CAPTURE] [--events FILE|-] [options]\n"
+		"       moatd -t [-v] [-c FILE]\n"
+		"\n"
+		"DDoS detection: watches traffic to the protected networks, detects, classifies and\n"
+		"describes attacks within a second.\n"
+		"\n"
+		"  -c, --config FILE   configuration (default /etc/moat/moat.yaml)\n"
+		"  -t, --test          check the configuration and exit (0 = valid)\n"
+		"  -v, --verbose       with -t: print the effective configuration; else debug logging\n"
+		"  -r, --read FILE     replay a pcap/pcapng capture with its own timestamps as the\n"
+		"                      clock, instead of capturing live\n"
+		"      --events FILE   write events as JSON lines to FILE (- = stdout); overrides\n"
+		"                      events.file\n"
+		"      --stats         print counters to stderr at exit\n"
+		"      --seed N        hash key seed (default: random live, fixed for replays, so a\n"
+		"                      replay is repeatable)\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       version\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration (a bad file is refused and the old one\n"
+		"kept) and reopens the events file; SIGTERM and SIGINT stop.\n");
+}
+
+struct daemon {
+	struct conf *conf;
+	const char *conf_path;
+	const char *events_path;
+	struct detector *det;
+	struct shard *shards[MAX_SHARDS];
+	int n_shards;
+	struct evlog *evlog;
+	struct notify *notify;
+	struct afp *afp;
+	struct conf *old_confs[8]; /* kept alive: attacks in flight point into them */
+	int n_old;
+};
+
+static int setup_sinks(struct daemon *m, char *err, size_t errlen)
+{
+	const char *ev = m->events_path ? m->events_path : m->conf->events.file;
+
+	if (ev) {
+		m->evlog = evlog_open(ev, err, errlen);
+		if (!m->evlog)
+			return -1;
+		det_subscribe(m->det, evlog_event, m->evlog);
+	}
+	m->notify = notify_new(m->conf);
+	if (!m->notify) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	det_subscribe(m->det, notify_event, m->notify);
+	return 0;
+}
+
+static void reload(struct daemon *m)
+{
+	char err[512];
+	struct conf *c;
+
+	log_info("SIGHUP: reloading %s", m->conf_path);
+	if (conf_load(m->conf_path, &c, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running config: %s", err);
+		return;
+	}
+	if (det_reload(m->det, c, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running config: %s", err);
+		conf_free(c);
+		return;
+	}
+	notify_set_conf(m->notify, c);
+	if (m->n_old == (int)(sizeof(m->old_confs) / sizeof(m->old_confs[0]))) {
+		conf_free(m->old_confs[0]);
+		memmove(m->old_confs, m->old_confs + 1, sizeof(m->old_confs[0]) * (size_t)(m->n_old - 1));
+		m->n_old--;
+	}
+	m->old_confs[m->n_old++] = m->conf;
+	m->conf = c;
+	if (m->evlog && evlog_reopen(m->evlog, err, sizeof(err)) < 0)
+		log_err("%s", err);
+	log_info("reloaded %s: %zu networks, %zu hostgroups", m->conf_path, c->n_networks,
+		 c->n_hostgroups);
+}
+
+static void print_stats(struct daemon *m, FILE *f)
+{
+	struct shard_stats t;
+	const struct det_stats *ds = det_stats(m->det);
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < m->n_shards; i++) {
+		const struct shard_stats *s = &m->shards[i]->st;
+		t.obs += s->obs;
+		t.unprotected += s->unprotected;
+		t.tick_full += s->tick_full;
+		t.feed_dropped += s->feed_dropped;
+		t.flow_evictions += s->flow_evictions;
+		t.capture_drops += s->capture_drops;
+		for (int d = 0; d < DIR__COUNT; d++) {
+			t.dir_pkts[d] += s->dir_pkts[d];
+			t.dir_bytes[d] += s->dir_bytes[d];
+		}
+		for (int r = 0; r < DEC__COUNT; r++)
+			t.dec.n[r] += s->dec.n[r];
+	}
+	fprintf(f, "decoded %llu", (unsigned long long)t.dec.n[DEC_OK]);
+	for (int r = 1; r < DEC__COUNT; r++)
+		if (t.dec.n[r])
+			fprintf(f, ", %s %llu", decode_reason_name((enum decode_reason)r),
+				(unsigned long long)t.dec.n[r]);
+	fprintf(f, "\n");
+	fprintf(f,
+		"accounted %llu (incoming %llu pkts %llu bytes, outgoing %llu pkts %llu bytes), "
+		"unprotected %llu\n",
+		(unsigned long long)t.obs, (unsigned long long)t.dir_pkts[0],
+		(unsigned long long)t.dir_bytes[0], (unsigned long long)t.dir_pkts[1],
+		(unsigned long long)t.dir_bytes[1], (unsigned long long)t.unprotected);
+	fprintf(f,
+		"hosts %llu (evicted %llu, refused %llu), hot %llu (refused %llu), attacks %llu "
+		"(active %llu)\n",
+		(unsigned long long)ds->hosts, (unsigned long long)ds->hosts_evicted,
+		(unsigned long long)ds->hosts_full, (unsigned long long)ds->hot,
+		(unsigned long long)ds->hot_full, (unsigned long long)ds->attacks_total,
+		(unsigned long long)ds->attacks_active);
+	fprintf(f,
+		"ticks %llu, tick table full %llu, samples %llu (dropped %llu), flow filter "
+		"evictions %llu, capture drops %llu, shard lag %llu\n",
+		(unsigned long long)ds->ticks, (unsigned long long)t.tick_full,
+		(unsigned long long)ds->feed_samples, (unsigned long long)t.feed_dropped,
+		(unsigned long long)t.flow_evictions, (unsigned long long)t.capture_drops,
+		(unsigned long long)ds->shard_lag);
+}
+
+static uint32_t tick_hosts(const struct conf *c)
+{
+	uint32_t n = c->limits.max_hosts / 2;
+	return n < 4096 ? 4096 : n > (1u << 20) ? 1u << 20 : n;
+}
+
+static int run_replay(struct daemon *m, const char *path, uint64_t seed, char *err, size_t errlen)
+{
+	struct replay_stats rs;
+	char e2[512];
+	struct sipkey key;
+
+	m->det = det_new(m->conf, seed, err, errlen);
+	if (!m->det)
+		return -1;
+	sipkey_init(&key, seed);
+	m->shards[0] = shard_new(0, tick_hosts(m->conf), &key, true);
+	if (!m->shards[0]) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	m->n_shards = 1;
+	det_add_shard(m->det, m->shards[0]);
+	if (setup_sinks(m, err, errlen) < 0)
+		return -1;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (replay_pcap(path, m->shards[0], m->det, &stop_flag, &rs, e2, sizeof(e2)) < 0) {
+		snprintf(err, errlen, "%s", e2);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	log_info("replayed %llu packets (%.1f s of traffic) in %.3f s: %.2f Mpps",
+		 (unsigned long long)rs.packets, (rs.last_ns - rs.first_ns) / 1e9, secs,
+		 secs > 0 ? rs.packets / secs / 1e6 : 0);
+	return 0;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
+{
+	struct sipkey key;
+	const struct capture *cap = NULL;
+
+	for (size_t i = 0; i < m->conf->n_captures; i++) {
+		if (m->conf->captures[i].kind != CAPTURE_AF_PACKET) {
+			snprintf(err, errlen, "capture %zu: only af_packet captures are supported "
+					      "by this build", i + 1);
+			return -1;
+		}
+		if (cap) {
+			snprintf(err, errlen, "more than one af_packet capture: run one moatd per "
+					      "interface for now");
+			return -1;
+		}
+		cap = &m->conf->captures[i];
+	}
+	if (!cap) {
+		snprintf(err, errlen, "%s: no capture configured (add capture: [{af_packet: "
+				      "{interface: IFACE}}] or replay a file with -r)",
+			 m->conf_path);
+		return -1;
+	}
+	m->det = det_new(m->conf, seed, err, errlen);
+	if (!m->det)
+		return -1;
+	sipkey_init(&key, seed);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int workers = cap->workers ? (int)cap->workers : (int)(ncpu > 8 ? 8 : ncpu < 1 ? 1 : ncpu);
+	for (int i = 0; i < workers; i++) {
+		m->shards[i] = shard_new(i, tick_hosts(m->conf), &key, false);
+		if (!m->shards[i]) {
+			snprintf(err, errlen, "out of memory for shard %d", i);
+			return -1;
+		}
+		m->n_shards++;
+		det_add_shard(m->det, m->shards[i]);
+	}
+	if (setup_sinks(m, err, errlen) < 0)
+		return -1;
+	m->afp = afp_open(cap, m->shards, workers, err, errlen);
+	if (!m->afp || afp_start(m->afp, err, errlen) < 0)
+		return -1;
+	log_info("capturing on %s with %d AF_PACKET worker(s), TPACKET_V3, fanout hash",
+		 cap->interface, workers);
+
+	uint64_t next = (realtime_ns() / TICK_NS + 1) * TICK_NS;
+	unsigned n = 0;
+	while (!stop_flag) {
+		struct timespec ts = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
+		int r = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
+		if (r == EINTR && !hup_flag && !stop_flag)
+			continue;
+		if (hup_flag) {
+			hup_flag = 0;
+			reload(m);
+		}
+		uint64_t now = realtime_ns();
+		if (now + TICK_NS < next) /* clock stepped back: start over from now */
+			next = (now / TICK_NS + 1) * TICK_NS;
+		while (next <= now) {
+			det_tick(m->det, next);
+			next += TICK_NS;
+		}
+		if (++n % 10 == 0) {
+			afp_poll_stats(m->afp);
+			notify_reap(m->notify, false);
+		}
+	}
+	log_info("stopping");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},      {"read", required_argument, NULL, 'r'},
+		{"events", required_argument, NULL, 'E'}, {"stats", no_argument, NULL, 'S'},
+		{"seed", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	};
+	struct daemon m = {.conf_path = "/etc/moat/moat.yaml"};
+	const char *replay = NULL;
+	bool test = false, verbose = false, stats = false, seed_set = false;
+	uint64_t seed = 0;
+	char err[1024];
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "c:tvr:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': m.conf_path = optarg; break;
+		case 't': test = true; break;
+		case 'v': verbose = true; break;
+		case 'r': replay = optarg; break;
+		case 'E': m.events_path = optarg; break;
+		case 'S': stats = true; break;
+		case 's': {
+			char *end;
+			errno = 0;
+			seed = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg) {
+				fprintf(stderr, "moatd: --seed: '%s' is not a number\n", optarg);
+				return 2;
+			}
+			seed_set = true;
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("moatd %s\n", MOAT_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "moatd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (conf_load(m.conf_path, &m.conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (test) {
+		if (verbose)
+			conf_print(m.conf, stdout);
+		else
+			fprintf(stderr, "%s: configuration OK\n", m.conf_path);
+		conf_free(m.conf);
+		return 0;
+	}
+	log_init(m.conf->log.file, verbose ? LOG_DEBUG : m.conf->log.level);
+	if (replay && !seed_set)
+		seed = 0x6d6f6174; /* "moat": a replay hashes the same way every time */
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (replay)
+		rc = run_replay(&m, replay, seed, err, sizeof(err));
+	else
+		rc = run_live(&m, seed, err, sizeof(err));
+	if (rc < 0)
+		log_err("%s", err);
+	afp_close(m.afp);
+	if (m.det && (stats || verbose))
+		print_stats(&m, stderr);
+	if (m.notify)
+		notify_free(m.notify);
+	det_free(m.det);
+	for (int i = 0; i < m.n_shards; i++)
+		shard_free(m.shards[i]);
+	evlog_close(m.evlog);
+	for (int i = 0; i < m.n_old; i++)
+		conf_free(m.old_confs[i]);
+	conf_free(m.conf);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,311 @@
+/* account: per-worker shard. Everything here runs once per packet: no locks, no allocation, no
+ * syscalls. Tables are open-addressed with linear probing on a keyed hash and refuse new entries
+ * when 3/4 full (counted in shard_stats.tick_full) instead of growing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/account.h"
+
+enum {
+	FLOW_WAYS = 4,
+	FLOW_BUCKETS = 1 << 17, /* x4 slots x8 bytes = 4 MiB per shard */
+};
+
+static int ticktab_init(struct ticktab *t, uint32_t hosts)
+{
+	uint32_t slots = 1024;
+
+	while (slots < hosts + hosts / 3 + 1)
+		slots <<= 1;
+	t->e = calloc(slots, sizeof(*t->e));
+	t->used = calloc(slots, sizeof(*t->used));
+	if (!t->e || !t->used)
+		return -1;
+	t->mask = slots - 1;
+	t->limit = slots / 4 * 3;
+	t->n_used = 0;
+	return 0;
+}
+
+void ticktab_clear(struct ticktab *t)
+{
+	for (uint32_t i = 0; i < t->n_used; i++)
+		memset(&t->e[t->used[i]], 0, sizeof(t->e[0]));
+	t->n_used = 0;
+}
+
+struct shard *shard_new(int id, uint32_t tick_hosts, const struct sipkey *key, bool inline_)
+{
+	struct shard *sh = aligned_alloc(64, (sizeof(*sh) + 63) & ~(size_t)63);
+
+	if (!sh)
+		return NULL;
+	memset(sh, 0, sizeof(*sh));
+	sh->id = id;
+	sh->inline_ = inline_;
+	sh->key = *key;
+	atomic_init(&sh->sample_every, 1);
+	if (ticktab_init(&sh->tt[0], tick_hosts) < 0 || ticktab_init(&sh->tt[1], tick_hosts) < 0)
+		goto fail;
+	sh->flow_mask = FLOW_BUCKETS - 1;
+	sh->flow = calloc((size_t)FLOW_BUCKETS * FLOW_WAYS, sizeof(uint64_t));
+	sh->feed = calloc(FEED_CAP, sizeof(*sh->feed));
+	if (!sh->flow || !sh->feed)
+		goto fail;
+	sh->tt_cur = &sh->tt[0];
+	return sh;
+fail:
+	shard_free(sh);
+	return NULL;
+}
+
+void shard_free(struct shard *sh)
+{
+	if (!sh)
+		return;
+	for (int i = 0; i < 2; i++) {
+		free(sh->tt[i].e);
+		free(sh->tt[i].used);
+	}
+	free(sh->flow);
+	free(sh->feed);
+	free(sh);
+}
+
+/* Returns true if this is the first time the flow is seen in second `gen`. A slot keeps the upper
+ * 48 bits of the flow hash and the low 16 bits of the second it was last seen in. When a bucket
+ * holds four flows of the current second, a fifth replaces one and either may be counted again:
+ * an over-count, only possible when the table holds ~500k live flows. */
+static bool flow_is_new(struct shard *sh, uint64_t h, uint64_t gen)
+{
+	uint64_t *b = &sh->flow[(h & sh->flow_mask) * FLOW_WAYS];
+	uint64_t tag = h & ~0xffffULL, g = gen & 0xffff;
+	int victim = -1;
+
+	for (int i = 0; i < FLOW_WAYS; i++) {
+		if ((b[i] & ~0xffffULL) == tag) {
+			if ((b[i] & 0xffff) == g)
+				return false;
+			b[i] = tag | g;
+			return true;
+		}
+		if (victim < 0 && (b[i] & 0xffff) != g)
+			victim = i;
+	}
+	if (victim < 0) {
+		victim = (int)((h >> 20) & (FLOW_WAYS - 1));
+		sh->st.flow_evictions++;
+	}
+	b[victim] = tag | g;
+	return true;
+}
+
+static uint64_t flow_hash(const struct shard *sh, const struct obs *o)
+{
+	struct {
+		struct maddr s, d;
+		uint16_t sp, dp;
+		uint8_t proto;
+	} __attribute__((packed)) k;
+
+	k.s = o->src;
+	k.d = o->dst;
+	k.sp = o->sport;
+	k.dp = o->dport;
+	k.proto = o->proto;
+	return siphash13(&sh->key, &k, sizeof(k));
+}
+
+static struct tick_ent *tick_get(struct shard *sh, struct ticktab *t, uint64_t h,
+				 const struct maddr *a, uint8_t dir, uint32_t netv)
+{
+	uint32_t i = (uint32_t)h & t->mask;
+
+	for (;;) {
+		struct tick_ent *e = &t->e[i];
+		if (!e->used) {
+			if (t->n_used >= t->limit)
+				return NULL;
+			e->used = 1;
+			e->addr = *a;
+			e->dir = dir;
+			e->netv = netv;
+			t->used[t->n_used++] = i;
+			return e;
+		}
+		if (e->dir == dir && maddr_eq(&e->addr, a))
+			return e;
+		i = (i + 1) & t->mask;
+	}
+}
+
+uint32_t hotset_find(const struct hotset *h, uint64_t hash, const struct maddr *a, uint8_t dir)
+{
+	uint32_t i = (uint32_t)hash & h->mask;
+
+	for (;;) {
+		const struct hotslot *s = &h->slot[i];
+		if (!s->hot)
+			return 0;
+		if (s->dir == dir && maddr_eq(&s->addr, a))
+			return s->hot;
+		i = (i + 1) & h->mask;
+	}
+}
+
+struct hotset *hotset_new(uint32_t n_expected, uint32_t n_groups)
+{
+	struct hotset *h = calloc(1, sizeof(*h));
+	uint32_t slots = 16;
+
+	if (!h)
+		return NULL;
+	while (slots < n_expected * 2 + 2)
+		slots <<= 1;
+	h->slot = calloc(slots, sizeof(*h->slot));
+	h->mask = slots - 1;
+	h->n_groups = n_groups;
+	for (int d = 0; d < DIR__COUNT; d++)
+		h->group_hot[d] = calloc(n_groups + 1, 1);
+	if (!h->slot || !h->group_hot[0] || !h->group_hot[1]) {
+		hotset_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void hotset_free(struct hotset *h)
+{
+	if (!h)
+		return;
+	free(h->slot);
+	for (int d = 0; d < DIR__COUNT; d++)
+		free(h->group_hot[d]);
+	free(h);
+}
+
+int hotset_add(struct hotset *h, const struct sipkey *k, const struct maddr *a, uint8_t dir,
+	       uint32_t hot)
+{
+	if (h->n + 1 > h->mask / 2)
+		return -1;
+	uint32_t i = (uint32_t)hostdir_hash(k, a, dir) & h->mask;
+	while (h->slot[i].hot)
+		i = (i + 1) & h->mask;
+	h->slot[i].addr = *a;
+	h->slot[i].dir = dir;
+	h->slot[i].hot = hot;
+	h->n++;
+	return 0;
+}
+
+static void feed_push(struct shard *sh, const struct obs *o, uint32_t hot, uint32_t group,
+		      uint8_t dir, const struct maddr *host, const struct maddr *peer)
+{
+	uint32_t every = atomic_load_explicit(&sh->sample_every, memory_order_relaxed);
+
+	if (++sh->sample_ctr < every)
+		return;
+	sh->sample_ctr = 0;
+	uint32_t head = atomic_load_explicit(&sh->feed_head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&sh->feed_tail, memory_order_acquire);
+	if (head - tail >= FEED_CAP) {
+		sh->st.feed_dropped++;
+		return;
+	}
+	struct feed_rec *r = &sh->feed[head & (FEED_CAP - 1)];
+	r->hot = hot;
+	r->group = (uint16_t)group;
+	r->dir = dir;
+	r->proto = o->proto;
+	r->tcp_flags = o->tcp_flags;
+	r->ttl = o->ttl;
+	r->frag = o->frag;
+	r->family = o->family;
+	r->sport = o->sport;
+	r->dport = o->dport;
+	r->len = o->len;
+	r->weight = (uint32_t)(o->packets * every > UINT32_MAX ? UINT32_MAX : o->packets * every);
+	r->peer = *peer;
+	r->host = *host;
+	atomic_store_explicit(&sh->feed_head, head + 1, memory_order_release);
+}
+
+static void add_counters(uint64_t *c, const struct obs *o, bool new_flow)
+{
+	uint64_t p = o->packets, b = o->bytes;
+
+	c[C_PKTS] += p;
+	c[C_BYTES] += b;
+	switch (o->proto) {
+	case IPPROTO_TCP_:
+		c[C_TCP_P] += p;
+		c[C_TCP_B] += b;
+		if ((o->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)
+			c[C_SYN_P] += p;
+		break;
+	case IPPROTO_UDP_:
+		c[C_UDP_P] += p;
+		c[C_UDP_B] += b;
+		break;
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+		c[C_ICMP_P] += p;
+		c[C_ICMP_B] += b;
+		break;
+	default:
+		c[C_OTHER_P] += p;
+		c[C_OTHER_B] += b;
+	}
+	if (o->frag) {
+		c[C_FRAG_P] += p;
+		c[C_FRAG_B] += b;
+	}
+	c[C_FLOWS] += new_flow;
+}
+
+static void account_one(struct shard *sh, const struct obs *o, const struct maddr *host,
+			const struct maddr *peer, uint8_t dir, uint32_t netv, bool new_flow)
+{
+	uint64_t h = hostdir_hash(&sh->key, host, dir);
+	struct tick_ent *e = tick_get(sh, sh->tt_cur, h, host, dir, netv);
+
+	if (!e) {
+		sh->st.tick_full++;
+		return;
+	}
+	add_counters(e->c, o, new_flow);
+
+	const struct hotset *hs = sh->cur_view->hot;
+	if (!hs)
+		return;
+	uint32_t group = netv & NETV_GROUP_MASK;
+	uint32_t hot = hs->n ? hotset_find(hs, h, host, dir) : 0;
+	bool ghot = group && group <= hs->n_groups && hs->group_hot[dir][group];
+	if (hot || ghot)
+		feed_push(sh, o, hot, ghot ? group : 0, dir, host, peer);
+}
+
+void shard_account(struct shard *sh, const struct obs *o)
+{
+	const struct lpm *lpm = sh->cur_view->lpm;
+	uint32_t vd = lpm_lookup(lpm, &o->dst);
+	uint32_t vs = lpm_lookup(lpm, &o->src);
+
+	if (!((vd | vs) & NETV_PROTECTED)) {
+		sh->st.unprotected++;
+		return;
+	}
+	sh->st.obs++;
+	bool new_flow = flow_is_new(sh, flow_hash(sh, o), o->ts_ns / 1000000000ULL);
+	if (vd & NETV_PROTECTED) {
+		sh->st.dir_pkts[DIR_IN] += o->packets;
+		sh->st.dir_bytes[DIR_IN] += o->bytes;
+		account_one(sh, o, &o->dst, &o->src, DIR_IN, vd, new_flow);
+	}
+	if (vs & NETV_PROTECTED) {
+		sh->st.dir_pkts[DIR_OUT] += o->packets;
+		sh->st.dir_bytes[DIR_OUT] += o->bytes;
+		account_one(sh, o, &o->src, &o->dst, DIR_OUT, vs, new_flow);
+	}
+}

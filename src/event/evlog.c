@@ -1,0 +1,65 @@
+/* evlog: the event log, one JSON object per line. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/sinks.h"
+
+struct evlog {
+	char *path;
+	FILE *f;
+	bool is_stdout;
+};
+
+struct evlog *evlog_open(const char *path, char *err, size_t errlen)
+{
+	struct evlog *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->path = strdup(path);
+	l->is_stdout = strcmp(path, "-") == 0;
+	if (!l->path || evlog_reopen(l, err, errlen) < 0) {
+		evlog_close(l);
+		return NULL;
+	}
+	return l;
+}
+
+int evlog_reopen(struct evlog *l, char *err, size_t errlen)
+{
+	if (l->is_stdout) {
+		l->f = stdout;
+		return 0;
+	}
+	FILE *f = fopen(l->path, "ae");
+	if (!f) {
+		snprintf(err, errlen, "events file %s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	if (l->f)
+		fclose(l->f);
+	l->f = f;
+	return 0;
+}
+
+void evlog_event(void *arg, const struct event *ev)
+{
+	struct evlog *l = arg;
+
+	fwrite(ev->json, 1, ev->json_len, l->f);
+	fputc('\n', l->f);
+	fflush(l->f);
+}
+
+void evlog_close(struct evlog *l)
+{
+	if (!l)
+		return;
+	if (l->f && !l->is_stdout)
+		fclose(l->f);
+	free(l->path);
+	free(l);
+}

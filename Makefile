@@ -25,18 +25,21 @@ $(1)_TESTS  := $$(patsubst tests/unit/%.c,build/$(1)/tests/%,$$(UNIT_SRC))
 
 build/$(1)/obj/%.o: src/%.c $$(HDRS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS_COMMON) $(2) -c $$< -o $$@
+	@echo "  CC    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -c $$< -o $$@
 
 build/$(1)/libmoat.a: $$($(1)_OBJ)
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@ar rcs $$@ $$^
 
 build/$(1)/%: src/cmd/%.c build/$(1)/libmoat.a $$(HDRS)
-	$$(CC) $$(CFLAGS_COMMON) $(2) $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+	@echo "  LD    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
 
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libmoat.a $$(HDRS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+	@echo "  LD    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
 endef
 
 RELEASE_FLAGS := -O2 -g -march=x86-64-v2
@@ -48,7 +51,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+	@echo "  FUZZ  $@"
+	@$(CLANG) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
 
 .PHONY: all release asan fuzz deps test unit demo bench install clean format check-format
 all: release

@@ -100,6 +100,7 @@ static enum decode_reason l4_parse(const uint8_t *p, uint32_t off, uint32_t cap,
 	if (avail(cap, off) < need)
 		return DEC_OK; /* snaplen, not malformed */
 	q = p + off;
+	o->l4 = 1;
 	if (need == ICMP_HLEN) {
 		o->dport = rd16(q);
 		return DEC_OK;
@@ -145,6 +146,7 @@ static enum decode_reason ip4_parse(const uint8_t *p, uint32_t cap, uint32_t wir
 	o->sport = 0;
 	o->dport = 0;
 	o->tcp_flags = 0;
+	o->l4 = 0;
 
 	frag = rd16(p + 6);
 	if (frag & 0x1fff) {
@@ -272,6 +274,7 @@ static enum decode_reason ip6_parse(const uint8_t *p, uint32_t cap, uint32_t wir
 	o->sport = 0;
 	o->dport = 0;
 	o->tcp_flags = 0;
+	o->l4 = 0;
 	o->frag = OBS_FRAG_NONE;
 
 	r = ip6_chain(p, cap, len, &l4off, o);
@@ -360,7 +363,6 @@ static inline enum decode_reason finish(enum decode_reason r, uint64_t ts_ns, st
 		o->packets = 1;
 		o->pad[0] = 0; /* obs may be hashed or copied whole: no stale bytes */
 		o->pad[1] = 0;
-		o->pad[2] = 0;
 	}
 	if (st)
 		st->n[r]++;

@@ -64,8 +64,8 @@ enum capture_kind {
 struct capture {
 	enum capture_kind kind;
 	char interface[64];
-	unsigned workers; /* af_packet: fanout threads (0 = one per CPU, at most 8) */
-	unsigned ring_mb; /* af_packet: ring size per worker in MiB */
+	unsigned workers; /* af_packet: fanout threads, 0..16 (0 = one per CPU, at most 8) */
+	unsigned ring_mb; /* af_packet: ring size per worker in MiB (default 64); pcap: 0 */
 };
 
 enum notify_format {
@@ -118,8 +118,9 @@ struct conf {
 };
 
 /* Loads and validates path. On success returns 0 and *out owns a new config (free with
- * conf_free). On error returns -1 and writes "file:line:column: message" (one line, no newline)
- * into err. */
+ * conf_free). On error returns -1, sets *out to NULL and writes "file:line:column: message" (one
+ * line, no newline) into err; errors with no position in the file (unreadable, larger than
+ * 16 MiB) are "file: message". The syntax and every key are described in docs/moat.yaml.md. */
 int conf_load(const char *path, struct conf **out, char *err, size_t errlen);
 
 /* Same, from a buffer; name is used in error messages in place of a file name. */

@@ -49,7 +49,10 @@ struct obs {
 	uint8_t tcp_flags; /* OR of flags for flows */
 	uint8_t ttl;       /* TTL or hop limit */
 	uint8_t frag;      /* enum obs_frag */
-	uint8_t pad[3];
+	uint8_t l4;        /* 1: ports/ICMP type/TCP flags were read from a captured L4 header.
+			    * 0: no L4 header (non-first fragment, other protocol) or the capture
+			    * was cut before it; the port fields are 0 and mean nothing */
+	uint8_t pad[2];
 };
 
 enum {

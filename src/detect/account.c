@@ -221,7 +221,7 @@ static void feed_push(struct shard *sh, const struct obs *o, uint32_t hot, uint3
 	r->tcp_flags = o->tcp_flags;
 	r->ttl = o->ttl;
 	r->frag = o->frag;
-	r->family = o->family;
+	r->l4 = o->l4;
 	r->sport = o->sport;
 	r->dport = o->dport;
 	r->len = o->len;
@@ -289,6 +289,10 @@ static void account_one(struct shard *sh, const struct obs *o, const struct madd
 void shard_account(struct shard *sh, const struct obs *o)
 {
 	const struct lpm *lpm = sh->cur_view->lpm;
+	/* the flow filter is larger than the caches: start loading the bucket now and let the
+	 * prefix lookups run while it arrives */
+	uint64_t fh = flow_hash(sh, o);
+	__builtin_prefetch(&sh->flow[(fh & sh->flow_mask) * FLOW_WAYS], 1);
 	uint32_t vd = lpm_lookup(lpm, &o->dst);
 	uint32_t vs = lpm_lookup(lpm, &o->src);
 
@@ -297,7 +301,7 @@ void shard_account(struct shard *sh, const struct obs *o)
 		return;
 	}
 	sh->st.obs++;
-	bool new_flow = flow_is_new(sh, flow_hash(sh, o), o->ts_ns / 1000000000ULL);
+	bool new_flow = flow_is_new(sh, fh, o->ts_ns / 1000000000ULL);
 	if (vd & NETV_PROTECTED) {
 		sh->st.dir_pkts[DIR_IN] += o->packets;
 		sh->st.dir_bytes[DIR_IN] += o->bytes;

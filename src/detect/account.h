@@ -92,7 +92,7 @@ struct feed_rec {
 	uint8_t tcp_flags;
 	uint8_t ttl;
 	uint8_t frag;
-	uint8_t family;
+	uint8_t l4; /* obs.l4 */
 	uint16_t sport;
 	uint16_t dport;
 	uint32_t len;

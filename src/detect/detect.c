@@ -31,7 +31,7 @@ enum {
 	DEMOTE_DIV = 8,     /* demote below 1/8 of every threshold... */
 	DEMOTE_TICKS = 50,  /* ...for 5 s, when not under attack */
 	DECAY_TICKS = 50,   /* vector sketches halve every 5 s */
-	FEED_BUDGET = 8192, /* samples per shard per tick we aim for */
+	FEED_BUDGET = 2048, /* samples per shard per tick we aim for: 20k/s, shares to ~1% */
 	VEC_MAX = 4096,     /* vectors (sketch sets) at once: ~5 KiB each */
 	ACK_WAIT_US = 20000,
 	VIEWS = 32,

@@ -4,13 +4,24 @@
 
 #include "detect/vector.h"
 
+static inline bool key_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 void sketch_add(struct sketch *s, const uint8_t key[16], uint64_t w)
 {
 	uint32_t min = 0;
 
 	s->total += w;
 	for (uint32_t i = 0; i < s->n; i++) {
-		if (memcmp(s->it[i].key, key, 16) == 0) {
+		if (key_eq(s->it[i].key, key)) {
 			s->it[i].count += w;
 			return;
 		}
@@ -93,8 +104,7 @@ void vec_add(struct vec *v, const struct feed_rec *r)
 {
 	uint8_t k[16];
 	uint64_t w = r->weight;
-	bool ports = (r->proto == IPPROTO_TCP_ || r->proto == IPPROTO_UDP_) &&
-		     r->frag != OBS_FRAG_LATER;
+	bool ports = r->l4 && (r->proto == IPPROTO_TCP_ || r->proto == IPPROTO_UDP_);
 
 	v->total += w;
 	key_u32(k, r->proto);
@@ -105,12 +115,11 @@ void vec_add(struct vec *v, const struct feed_rec *r)
 		key_u32(k, r->dport);
 		sketch_add(&v->sk[VF_DPORT], k, w);
 	}
-	if ((r->proto == IPPROTO_ICMP_ || r->proto == IPPROTO_ICMPV6_) &&
-	    r->frag != OBS_FRAG_LATER) {
+	if (r->l4 && (r->proto == IPPROTO_ICMP_ || r->proto == IPPROTO_ICMPV6_)) {
 		key_u32(k, r->dport);
 		sketch_add(&v->sk[VF_ICMP], k, w);
 	}
-	if (r->proto == IPPROTO_TCP_ && r->frag != OBS_FRAG_LATER) {
+	if (r->l4 && r->proto == IPPROTO_TCP_) {
 		key_u32(k, r->tcp_flags);
 		sketch_add(&v->sk[VF_TCPFLAGS], k, w);
 	}

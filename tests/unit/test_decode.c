@@ -170,7 +170,8 @@ static void test_tcp_syn(void)
 	CHECK_EQ(o.tcp_flags, TCPF_SYN);
 	CHECK_EQ(o.ttl, 64);
 	CHECK_EQ(o.frag, OBS_FRAG_NONE); /* DF is not fragmentation */
-	CHECK(o.pad[0] == 0 && o.pad[1] == 0 && o.pad[2] == 0);
+	CHECK(o.pad[0] == 0 && o.pad[1] == 0);
+	CHECK_EQ(o.l4, 1);
 }
 
 /* VLAN stacks: TPIDs from the outside in; the last one carries IPv4. */
@@ -526,6 +527,7 @@ static void test_snaplen(void)
 	CHECK_EQ(o.len, 1500);
 	CHECK_EQ(o.sport, 80);
 	CHECK_EQ(o.tcp_flags, TCPF_ACK);
+	CHECK_EQ(o.l4, 1);
 
 	/* cut inside TCP: addresses and length, no ports */
 	memset(&o, 0x5a, sizeof(o));
@@ -535,6 +537,7 @@ static void test_snaplen(void)
 	CHECK_EQ(o.sport, 0);
 	CHECK_EQ(o.dport, 0);
 	CHECK_EQ(o.tcp_flags, 0);
+	CHECK_EQ(o.l4, 0); /* ports unknown, not zero */
 	check_v4_addrs(&o);
 
 	/* cut inside the fixed IPv4 header and inside Ethernet */

@@ -129,6 +129,7 @@ static void run(const char *yaml, struct stream *s, int ns, double secs)
 		o.proto = x->proto;
 		o.tcp_flags = x->flags;
 		o.frag = x->frag;
+		o.l4 = x->frag != OBS_FRAG_LATER && x->proto != 47;
 		o.sport = x->sport ? x->sport : (uint16_t)(1024 + x->n % 60000);
 		o.dport = x->dport;
 		o.len = x->len;

@@ -1,0 +1,1569 @@
+/* conf: moat.yaml -> struct conf.
+ *
+ * Two passes. libyaml's event parser builds a small tree of our own nodes, each with its line and
+ * column; a schema walk then turns the tree into struct conf. The tree is ours rather than
+ * libyaml's document API so that we can refuse aliases (a few lines of anchors expand to gigabytes)
+ * and bound nesting depth and node count while the events arrive, before anything big is built.
+ *
+ * Every error is one line, "file:line:column: what is wrong", the first one found: syntax errors
+ * in file order, then each mapping's keys (unknown, duplicate) before its values, values in the
+ * order of the schema tables below. Nothing is ignored: an unknown key, a tag, a second document,
+ * a float where an integer belongs are all errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "core/conf.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum {
+	CONF_MAX_SIZE = 16 << 20, /* bytes of YAML; a real config is a few KiB */
+	CONF_MAX_DEPTH = 64,	  /* the schema needs 5; the rest only feeds a fuzzer's stack */
+	CONF_MAX_NODES = 1 << 20, /* bounds the tree at ~100 MiB whatever the input */
+	CONF_MAX_STR = 4096,	  /* PATH_MAX */
+	CONF_MAX_KEYS = 16,	  /* keys in the largest schema mapping (thresholds: 13) */
+	CONF_MAX_CAPTURES = 64,
+	CONF_MAX_SECS = 86400, /* a day: longer cooldowns or timeouts are typos */
+	CONF_MAX_HOSTS = 1 << 24,
+	CONF_MAX_WORKERS = 16, /* afpacket.c MAX_WORKERS: more would be cut, not refused */
+	CONF_MAX_RING_MB = 4096,
+	CONF_MAX_TOP_N = 32,
+};
+
+/* 1000G: far above any link, and low enough that bits-per-second conversions downstream
+ * (mbps * 125000 bytes) cannot overflow 64 bits. */
+#define THR_MAX 1000000000000ULL
+
+#define DEF_PPS	      100000
+#define DEF_MBPS      1000
+#define DEF_FLOWS     50000
+#define DEF_COOLDOWN  30.0
+#define DEF_UPDATE    5.0
+#define DEF_TOP_N     5
+#define DEF_TIMEOUT   30.0
+#define DEF_MAX_HOSTS 262144
+#define DEF_MAX_HOT   16384
+#define DEF_HOST_IDLE 300.0
+#define DEF_RING_MB   64
+
+static const char *const thr_names[THR__COUNT] = {
+    [THR_PPS] = "pps",		 [THR_MBPS] = "mbps",		[THR_FLOWS] = "flows",
+    [THR_TCP_PPS] = "tcp_pps",	 [THR_UDP_PPS] = "udp_pps",	[THR_ICMP_PPS] = "icmp_pps",
+    [THR_SYN_PPS] = "syn_pps",	 [THR_FRAG_PPS] = "frag_pps",	[THR_TCP_MBPS] = "tcp_mbps",
+    [THR_UDP_MBPS] = "udp_mbps", [THR_ICMP_MBPS] = "icmp_mbps",
+};
+
+static const char *const dir_names[DIR__COUNT] = {"incoming", "outgoing"};
+
+const char *conf_thr_name(enum thr t)
+{
+	return (unsigned)t < THR__COUNT ? thr_names[t] : "?";
+}
+
+const char *conf_dir_name(enum dir d)
+{
+	return (unsigned)d < DIR__COUNT ? dir_names[d] : "?";
+}
+
+/* ---- the node tree ---- */
+
+enum ntype { N_SCALAR, N_SEQ, N_MAP };
+
+struct node {
+	enum ntype type;
+	int line, col;	   /* 1-based */
+	char *s;	   /* scalar: the value, NUL-terminated (embedded NULs are refused) */
+	bool null;	   /* plain scalar spelling YAML null: empty, "~", "null" */
+	struct node **kid; /* sequence: items; mapping: key, value, key, value, ... */
+	size_t n, cap;
+	struct node *up; /* enclosing node, while building */
+};
+
+/* Load state. */
+struct ld {
+	const char *name; /* file name for messages */
+	char *err;
+	size_t errlen;
+	size_t n_nodes;
+	struct conf *c;
+	struct prefix *nets; /* networks sorted, for in_networks() */
+	size_t n_nets;
+	bool net_plen[129]; /* prefix lengths that occur in networks */
+};
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		node_free(n->kid[i]); /* depth <= CONF_MAX_DEPTH */
+	free(n->kid);
+	free(n->s);
+	free(n);
+}
+
+/* Appends k to p. Returns 0, or -1 when out of memory (k is then still the caller's). */
+static int node_add(struct node *p, struct node *k)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		struct node **kid = realloc(p->kid, cap * sizeof(*kid));
+		if (!kid)
+			return -1;
+		p->kid = kid;
+		p->cap = cap;
+	}
+	p->kid[p->n++] = k;
+	k->up = p;
+	return 0;
+}
+
+/* ---- errors ---- */
+
+/* Writes "name:line:col: message" (or "name: message" when line is 0) into ld->err and returns
+ * -1, so that callers can `return fail(...)`. Control characters become '?' so that the error
+ * is always one line whatever the input held. */
+static int __attribute__((format(printf, 4, 5)))
+fail_at(struct ld *ld, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	size_t off;
+
+	if (!ld->err || ld->errlen == 0)
+		return -1;
+	if (line > 0)
+		snprintf(ld->err, ld->errlen, "%s:%d:%d: ", ld->name, line, col);
+	else
+		snprintf(ld->err, ld->errlen, "%s: ", ld->name);
+	off = strlen(ld->err);
+	va_start(ap, fmt);
+	vsnprintf(ld->err + off, ld->errlen - off, fmt, ap);
+	va_end(ap);
+	for (char *p = ld->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return -1;
+}
+
+#define fail(ld, n, ...) fail_at((ld), (n)->line, (n)->col, __VA_ARGS__)
+
+enum { QUOTE_MAX = 48 };
+
+/* Quotes a scalar for a message, cut at QUOTE_MAX bytes on a UTF-8 boundary. Returns buf. */
+static const char *quote(const struct node *n, char *buf, size_t len)
+{
+	size_t l = strlen(n->s);
+
+	if (l <= QUOTE_MAX) {
+		snprintf(buf, len, "'%s'", n->s);
+		return buf;
+	}
+	l = QUOTE_MAX;
+	while (l > 0 && ((unsigned char)n->s[l] & 0xc0) == 0x80)
+		l--;
+	snprintf(buf, len, "'%.*s...'", (int)l, n->s);
+	return buf;
+}
+
+/* Names what a node is, for "expected X, got Y". Returns buf or a constant. */
+static const char *what(const struct node *n, char *buf, size_t len)
+{
+	if (n->type == N_SEQ)
+		return "a sequence";
+	if (n->type == N_MAP)
+		return "a mapping";
+	if (n->null)
+		return n->s[0] ? "null" : "nothing";
+	return quote(n, buf, len);
+}
+
+/* Paths in messages: "thresholds.incoming", "hostgroups[2].prefixes[0]". */
+static const char *sub(char *buf, size_t len, const char *path, const char *key)
+{
+	/* a cut path still points the reader at the right line */
+	if (snprintf(buf, len, "%s%s%s", path ? path : "", path ? "." : "", key) >= (int)len)
+		buf[len - 1] = 0;
+	return buf;
+}
+
+static const char *idx(char *buf, size_t len, const char *path, size_t i)
+{
+	if (snprintf(buf, len, "%s[%zu]", path, i) >= (int)len)
+		buf[len - 1] = 0;
+	return buf;
+}
+
+enum { PATH_MAX_ = 160, QBUF = QUOTE_MAX + 8 };
+
+/* ---- YAML -> tree ---- */
+
+struct bld {
+	struct node *root, *cur;
+	int depth, docs;
+	bool done;
+};
+
+/* libyaml's reader reports a byte offset, not a mark. Turns it into 1-based line and column. */
+static void offset_pos(const char *buf, size_t len, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			++*line;
+			*col = 1;
+		} else {
+			++*col;
+		}
+	}
+}
+
+/* Reports the parser's error with its mark and problem text. Returns -1. */
+static int syntax_error(struct ld *ld, const yaml_parser_t *p, const char *buf, size_t len)
+{
+	int line, col;
+	const yaml_mark_t *m = &p->problem_mark;
+	const char *problem = p->problem ? p->problem : "unknown error";
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return fail_at(ld, 0, 0, "out of memory");
+	case YAML_READER_ERROR:
+		offset_pos(buf, len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return fail_at(ld, line, col, "invalid input: %s (0x%x)", problem,
+				       (unsigned)p->problem_value);
+		return fail_at(ld, line, col, "invalid input: %s", problem);
+	case YAML_SCANNER_ERROR:
+	case YAML_PARSER_ERROR:
+		if (p->context)
+			return fail_at(ld, (int)m->line + 1, (int)m->column + 1,
+				       "YAML syntax error: %s (%s at %d:%d)", problem, p->context,
+				       (int)p->context_mark.line + 1,
+				       (int)p->context_mark.column + 1);
+		return fail_at(ld, (int)m->line + 1, (int)m->column + 1, "YAML syntax error: %s",
+			       problem);
+	default:
+		return fail_at(ld, (int)m->line + 1, (int)m->column + 1, "YAML error: %s", problem);
+	}
+}
+
+/* Makes a node at mark m and hangs it under the current one. Returns the node, or NULL with the
+ * error written. */
+static struct node *node_open(struct ld *ld, struct bld *b, enum ntype t, const yaml_mark_t *m)
+{
+	int line = (int)m->line + 1, col = (int)m->column + 1;
+	struct node *n;
+
+	if (++ld->n_nodes > CONF_MAX_NODES) {
+		fail_at(ld, line, col, "too many YAML nodes (more than %d)", CONF_MAX_NODES);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		fail_at(ld, line, col, "out of memory");
+		return NULL;
+	}
+	n->type = t;
+	n->line = line;
+	n->col = col;
+	if (!b->cur) {
+		b->root = n;
+	} else if (node_add(b->cur, n) < 0) {
+		free(n);
+		fail_at(ld, line, col, "out of memory");
+		return NULL;
+	}
+	return n;
+}
+
+/* Anchors are only useful with aliases, and tags would change a value's meaning: both are refused
+ * rather than ignored. Returns 0 or -1 with the error written. */
+static int no_extras(struct ld *ld, const yaml_event_t *ev, const yaml_char_t *anchor,
+		     const yaml_char_t *tag)
+{
+	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+
+	if (anchor)
+		return fail_at(ld, line, col, "anchors and aliases are not supported");
+	if (tag)
+		return fail_at(ld, line, col, "tags are not supported ('%s')", (const char *)tag);
+	return 0;
+}
+
+static int on_scalar(struct ld *ld, struct bld *b, const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	struct node *n;
+
+	if (no_extras(ld, ev, ev->data.scalar.anchor, ev->data.scalar.tag) < 0)
+		return -1;
+	if (strlen(v) != len)
+		return fail_at(ld, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+			       "NUL character in a string");
+	n = node_open(ld, b, N_SCALAR, &ev->start_mark);
+	if (!n)
+		return -1;
+	n->s = strdup(v);
+	if (!n->s)
+		return fail(ld, n, "out of memory");
+	n->null = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		  (!strcmp(v, "") || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+		   !strcmp(v, "NULL"));
+	return 0;
+}
+
+static int on_open(struct ld *ld, struct bld *b, const yaml_event_t *ev, enum ntype t)
+{
+	struct node *n;
+
+	if (t == N_SEQ &&
+	    no_extras(ld, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag) < 0)
+		return -1;
+	if (t == N_MAP &&
+	    no_extras(ld, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag) < 0)
+		return -1;
+	if (++b->depth > CONF_MAX_DEPTH)
+		return fail_at(ld, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+			       "nesting too deep (more than %d levels)", CONF_MAX_DEPTH);
+	n = node_open(ld, b, t, &ev->start_mark);
+	if (!n)
+		return -1;
+	b->cur = n;
+	return 0;
+}
+
+/* Adds one event to the tree. Returns 0 or -1 with the error written. */
+static int on_event(struct ld *ld, struct bld *b, const yaml_event_t *ev)
+{
+	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (b->docs++)
+			return fail_at(ld, line, col, "more than one YAML document");
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return fail_at(ld, line, col, "anchors and aliases are not supported");
+	case YAML_SCALAR_EVENT:
+		return on_scalar(ld, b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_open(ld, b, ev, N_SEQ);
+	case YAML_MAPPING_START_EVENT:
+		return on_open(ld, b, ev, N_MAP);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		b->cur = b->cur->up;
+		b->depth--;
+		return 0;
+	case YAML_STREAM_END_EVENT:
+		b->done = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Parses buf into a tree. Returns 0 with *root set (NULL for an empty stream), or -1 with the
+ * error written and nothing allocated. */
+static int yaml_tree(struct ld *ld, const char *buf, size_t len, struct node **root)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct bld b = {0};
+	int rc = -1;
+
+	*root = NULL;
+	if (!yaml_parser_initialize(&p))
+		return fail_at(ld, 0, 0, "out of memory");
+	/* No guessing from a BOM: the file is UTF-8, and reader offsets are then buf offsets. */
+	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!b.done) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(ld, &p, buf, len);
+			goto out;
+		}
+		int r = on_event(ld, &b, &ev);
+		yaml_event_delete(&ev);
+		if (r < 0)
+			goto out;
+	}
+	*root = b.root;
+	b.root = NULL;
+	rc = 0;
+out:
+	node_free(b.root);
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* ---- schema helpers ---- */
+
+/* Checks that n is a mapping whose keys are scalars from names[0..cnt), each at most once, and
+ * sets val[i] to the value of names[i] (NULL when absent). path names the mapping in messages
+ * (NULL: the top level). Returns 0 or -1 with the error written. */
+static int map_keys(struct ld *ld, const struct node *n, const char *path, const char *const *names,
+		    size_t cnt, const struct node **val)
+{
+	const struct node *key[CONF_MAX_KEYS] = {0};
+	char q[QBUF], list[256] = "";
+	size_t i, k;
+
+	if (n->type != N_MAP)
+		return fail(ld, n, "%s: expected a mapping, got %s", path ? path : "top level",
+			    what(n, q, sizeof(q)));
+	for (k = 0; k < cnt; k++)
+		val[k] = NULL;
+	for (i = 0; i + 1 < n->n; i += 2) {
+		const struct node *kn = n->kid[i];
+		if (kn->type != N_SCALAR)
+			return fail(ld, kn, "%s: expected a key name, got %s",
+				    path ? path : "top level", what(kn, q, sizeof(q)));
+		for (k = 0; k < cnt && strcmp(kn->s, names[k]); k++)
+			;
+		if (k == cnt) {
+			for (k = 0; k < cnt; k++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+					 k ? ", " : "", names[k]);
+			return fail(ld, kn, "unknown key %s %s%s (expected one of: %s)",
+				    quote(kn, q, sizeof(q)), path ? "in " : "at top level",
+				    path ? path : "", list);
+		}
+		if (key[k])
+			return fail(ld, kn, "duplicate key '%s' %s%s (first at line %d)", names[k],
+				    path ? "in " : "at top level", path ? path : "", key[k]->line);
+		key[k] = kn;
+		val[k] = n->kid[i + 1];
+	}
+	return 0;
+}
+
+/* Checks that n is a sequence (an empty one too). Returns 0 or -1 with the error written. */
+static int want_seq(struct ld *ld, const struct node *n, const char *path)
+{
+	char q[QBUF];
+
+	if (n->type != N_SEQ)
+		return fail(ld, n, "%s: expected a sequence, got %s", path, what(n, q, sizeof(q)));
+	return 0;
+}
+
+static bool isdig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parses a non-negative decimal integer into *v, with a k, M or G multiplier (10^3, 10^6, 10^9)
+ * when units is set, and checks lo <= *v <= hi. Plain digits only: no sign, no underscores, no
+ * leading zeros (YAML 1.1 would read 010 as octal 8). Returns 0 or -1 with the error written. */
+static int get_uint(struct ld *ld, const struct node *n, const char *path, bool units, uint64_t lo,
+		    uint64_t hi, uint64_t *v)
+{
+	char q[QBUF];
+	const char *s, *p;
+	uint64_t x = 0, mul = 1;
+	bool big = false;
+
+	if (n->type != N_SCALAR || n->null)
+		return fail(ld, n, "%s: expected a number, got %s", path, what(n, q, sizeof(q)));
+	s = n->s;
+	if (s[0] == '-' && isdig(s[1]))
+		return fail(ld, n, "%s: expected a non-negative number, got %s", path,
+			    quote(n, q, sizeof(q)));
+	for (p = s; isdig(*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			big = true;
+		else
+			x = x * 10 + d;
+	}
+	if (p > s && *p == '.' && isdig(p[1]))
+		return fail(ld, n, "%s: expected an integer, got %s", path, quote(n, q, sizeof(q)));
+	if (p > s && units && *p && strchr("kMG", *p)) {
+		mul = *p == 'k' ? 1000 : *p == 'M' ? 1000000 : 1000000000;
+		p++;
+	}
+	if (p == s || *p)
+		return fail(ld, n, "%s: expected a number%s, got %s", path,
+			    units ? " (optionally with a k, M or G suffix)" : "",
+			    quote(n, q, sizeof(q)));
+	if (s[0] == '0' && isdig(s[1]))
+		return fail(ld, n, "%s: leading zero in %s (octal is not supported)", path,
+			    quote(n, q, sizeof(q)));
+	if (!big && x > UINT64_MAX / mul)
+		big = true;
+	x *= mul;
+	if (big || x < lo || x > hi)
+		return fail(ld, n, "%s: %s is out of range (%llu..%llu)", path,
+			    quote(n, q, sizeof(q)), (unsigned long long)lo, (unsigned long long)hi);
+	*v = x;
+	return 0;
+}
+
+static int get_unsigned(struct ld *ld, const struct node *n, const char *path, unsigned lo,
+			unsigned hi, unsigned *v)
+{
+	uint64_t x;
+
+	if (get_uint(ld, n, path, false, lo, hi, &x) < 0)
+		return -1;
+	*v = (unsigned)x;
+	return 0;
+}
+
+/* Parses seconds: "30", "0.5", at most 6 decimals (microseconds), 0 < s <= CONF_MAX_SECS. Kept
+ * exact as a count of microseconds, so the printed value reads back to the same double.
+ * Returns 0 or -1 with the error written. */
+static int get_secs(struct ld *ld, const struct node *n, const char *path, double *v)
+{
+	char q[QBUF];
+	const char *s, *p;
+	uint64_t ip = 0, frac = 0;
+	int ndig = 0, nfrac = 0;
+
+	if (n->type != N_SCALAR || n->null)
+		return fail(ld, n, "%s: expected a number of seconds, got %s", path,
+			    what(n, q, sizeof(q)));
+	s = n->s;
+	if (s[0] == '-' && isdig(s[1]))
+		return fail(ld, n, "%s: expected a positive number of seconds, got %s", path,
+			    quote(n, q, sizeof(q)));
+	for (p = s; isdig(*p); p++, ndig++)
+		if (ndig < 12)
+			ip = ip * 10 + (uint64_t)(*p - '0');
+	if (ndig && *p == '.' && isdig(p[1]))
+		for (p++; isdig(*p); p++, nfrac++)
+			if (nfrac < 6)
+				frac = frac * 10 + (uint64_t)(*p - '0');
+	if (!ndig || *p)
+		return fail(ld, n, "%s: expected a number of seconds, got %s", path,
+			    quote(n, q, sizeof(q)));
+	if (s[0] == '0' && isdig(s[1]))
+		return fail(ld, n, "%s: leading zero in %s", path, quote(n, q, sizeof(q)));
+	if (nfrac > 6)
+		return fail(ld, n, "%s: more than 6 decimals in %s", path, quote(n, q, sizeof(q)));
+	for (int i = nfrac; i < 6; i++)
+		frac *= 10;
+	if (ndig > 12 || ip > CONF_MAX_SECS || ip * 1000000 + frac == 0 ||
+	    ip * 1000000 + frac > (uint64_t)CONF_MAX_SECS * 1000000)
+		return fail(ld, n, "%s: %s is out of range (more than 0, at most %d seconds)", path,
+			    quote(n, q, sizeof(q)), CONF_MAX_SECS);
+	*v = (double)(ip * 1000000 + frac) / 1e6;
+	return 0;
+}
+
+/* Copies a non-empty string without control characters into *out (a new allocation). Returns 0
+ * or -1 with the error written. */
+static int get_str(struct ld *ld, const struct node *n, const char *path, char **out)
+{
+	char q[QBUF];
+	size_t len;
+
+	if (n->type != N_SCALAR || n->null || !n->s[0])
+		return fail(ld, n, "%s: expected a string, got %s", path, what(n, q, sizeof(q)));
+	len = strlen(n->s);
+	if (len > CONF_MAX_STR)
+		return fail(ld, n, "%s: string longer than %d bytes", path, CONF_MAX_STR);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)n->s[i] < 0x20 || n->s[i] == 0x7f)
+			return fail(ld, n, "%s: control character in %s", path,
+				    quote(n, q, sizeof(q)));
+	*out = strdup(n->s);
+	if (!*out)
+		return fail(ld, n, "out of memory");
+	return 0;
+}
+
+/* Matches a string against names[0..cnt). Returns the index, or -1 with the error written. */
+static int get_enum(struct ld *ld, const struct node *n, const char *path, const char *what_,
+		    const char *const *names, size_t cnt)
+{
+	char q[QBUF], list[128] = "";
+
+	if (n->type == N_SCALAR && !n->null)
+		for (size_t i = 0; i < cnt; i++)
+			if (!strcmp(n->s, names[i]))
+				return (int)i;
+	for (size_t i = 0; i < cnt; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 names[i]);
+	if (n->type != N_SCALAR || n->null)
+		return fail(ld, n, "%s: expected %s (one of: %s), got %s", path, what_, list,
+			    what(n, q, sizeof(q)));
+	return fail(ld, n, "%s: unknown %s %s (expected one of: %s)", path, what_,
+		    quote(n, q, sizeof(q)), list);
+}
+
+/* ---- prefixes ---- */
+
+static char *pfx_str(const struct prefix *p, char *buf, size_t len)
+{
+	return prefix_str(&p->addr, p->plen, buf, len);
+}
+
+/* Parses one prefix. Returns 0 or -1 with the error written. */
+static int get_prefix(struct ld *ld, const struct node *n, const char *path, struct prefix *p)
+{
+	char q[QBUF];
+	int rc;
+
+	if (n->type != N_SCALAR || n->null)
+		return fail(ld, n, "%s: expected a prefix, got %s", path, what(n, q, sizeof(q)));
+	rc = prefix_parse(n->s, &p->addr, &p->plen);
+	if (rc == -2)
+		return fail(ld, n, "%s: host bits set in %s", path, quote(n, q, sizeof(q)));
+	if (rc < 0)
+		return fail(ld, n, "%s: %s is not a prefix", path, quote(n, q, sizeof(q)));
+	return 0;
+}
+
+static int pfx_cmp(const void *va, const void *vb)
+{
+	const struct prefix *a = va, *b = vb;
+	int r = memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b));
+
+	if (r)
+		return r;
+	return a->plen < b->plen ? -1 : a->plen > b->plen;
+}
+
+/* Indexes c->networks for in_networks(): a sorted copy and the lengths in use. Returns 0, or -1
+ * with the error written. */
+static int nets_index(struct ld *ld, const struct node *n)
+{
+	const struct conf *c = ld->c;
+
+	ld->nets = malloc(c->n_networks * sizeof(*ld->nets));
+	if (!ld->nets)
+		return fail(ld, n, "out of memory");
+	memcpy(ld->nets, c->networks, c->n_networks * sizeof(*ld->nets));
+	ld->n_nets = c->n_networks;
+	qsort(ld->nets, ld->n_nets, sizeof(*ld->nets), pfx_cmp);
+	for (size_t i = 0; i < ld->n_nets; i++)
+		ld->net_plen[ld->nets[i].plen] = true;
+	return 0;
+}
+
+/* Whether p lies inside one of the networks: for each length in use up to p's, one binary search
+ * for p cut to that length. At most 129 * log(networks) steps per prefix, where a scan of every
+ * network would make a config with many networks and many hostgroup prefixes quadratic. */
+static bool in_networks(const struct ld *ld, const struct prefix *p)
+{
+	for (int l = 0; l <= p->plen; l++) {
+		struct prefix k = {.addr = p->addr, .plen = l};
+		if (!ld->net_plen[l])
+			continue;
+		maddr_mask(&k.addr, l);
+		if (bsearch(&k, ld->nets, ld->n_nets, sizeof(k), pfx_cmp))
+			return true;
+	}
+	return false;
+}
+
+/* A prefix and where it was written, for duplicate checks. */
+struct pent {
+	struct prefix p;
+	const struct node *n;
+	size_t group;
+};
+
+static int pos_cmp(const struct node *a, const struct node *b)
+{
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->col < b->col ? -1 : a->col > b->col;
+}
+
+static int pent_cmp(const void *va, const void *vb)
+{
+	const struct pent *a = va, *b = vb;
+	int r = memcmp(a->p.addr.b, b->p.addr.b, sizeof(a->p.addr.b));
+
+	if (r)
+		return r;
+	if (a->p.plen != b->p.plen)
+		return a->p.plen < b->p.plen ? -1 : 1;
+	return pos_cmp(a->n, b->n);
+}
+
+/* Sorts v and finds the repeated prefix whose second occurrence comes first in the file, so that
+ * the error is the one a reader meets first. Returns true with *first and *again set, or false
+ * when all prefixes differ. O(n log n). */
+static bool find_dup(struct pent *v, size_t cnt, const struct pent **first,
+		     const struct pent **again)
+{
+	*again = NULL;
+	if (cnt < 2)
+		return false;
+	qsort(v, cnt, sizeof(*v), pent_cmp);
+	for (size_t i = 1; i < cnt; i++) {
+		if (v[i].p.plen != v[i - 1].p.plen || !maddr_eq(&v[i].p.addr, &v[i - 1].p.addr))
+			continue;
+		/* v[i - 1] is the first of its run only if the one before differs. */
+		if (i >= 2 && v[i - 2].p.plen == v[i].p.plen &&
+		    maddr_eq(&v[i - 2].p.addr, &v[i].p.addr))
+			continue;
+		if (!*again || pos_cmp(v[i].n, (*again)->n) < 0) {
+			*first = &v[i - 1];
+			*again = &v[i];
+		}
+	}
+	return *again != NULL;
+}
+
+/* Parses a sequence of prefixes into a new array *out of *cnt. need_one: an empty list is an
+ * error; inside: each must lie inside c->networks. Repeats within the list are errors unless
+ * the caller checks them itself (check_dup false). Returns 0 or -1 with the error written;
+ * *out is set (and the caller's to free) as soon as it is allocated. */
+static int get_prefixes(struct ld *ld, const struct node *n, const char *path, bool need_one,
+			bool inside, bool check_dup, struct prefix **out, size_t *cnt)
+{
+	char pb[PATH_MAX_], s[64];
+	const struct pent *first, *again;
+	struct pent *v;
+	int rc = 0;
+
+	if (want_seq(ld, n, path) < 0)
+		return -1;
+	if (n->n == 0) {
+		if (need_one)
+			return fail(ld, n, "%s: at least one prefix is required", path);
+		return 0;
+	}
+	*out = calloc(n->n, sizeof(**out));
+	if (!*out)
+		return fail(ld, n, "out of memory");
+	*cnt = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		struct prefix *p = &(*out)[i];
+		if (get_prefix(ld, n->kid[i], idx(pb, sizeof(pb), path, i), p) < 0)
+			return -1;
+		if (inside && !in_networks(ld, p))
+			return fail(ld, n->kid[i], "%s: %s is not inside networks", pb,
+				    pfx_str(p, s, sizeof(s)));
+	}
+	if (!check_dup)
+		return 0;
+	v = calloc(n->n, sizeof(*v));
+	if (!v)
+		return fail(ld, n, "out of memory");
+	for (size_t i = 0; i < n->n; i++) {
+		v[i].p = (*out)[i];
+		v[i].n = n->kid[i];
+	}
+	if (find_dup(v, n->n, &first, &again))
+		rc = fail(ld, again->n, "duplicate prefix %s in %s (first at line %d)",
+			  pfx_str(&again->p, s, sizeof(s)), path, first->n->line);
+	free(v);
+	return rc;
+}
+
+/* ---- thresholds ---- */
+
+/* Applies a thresholds mapping to t: a metric key sets both directions, `incoming:` and
+ * `outgoing:` (when allowed) then override one direction, whatever the order they are written
+ * in. Keys not given keep the value t already has. Returns 0 or -1 with the error written. */
+static int get_thr(struct ld *ld, const struct node *n, const char *path, bool dirs,
+		   struct thresholds *t)
+{
+	const char *names[THR__COUNT + DIR__COUNT];
+	const struct node *val[THR__COUNT + DIR__COUNT] = {0};
+	char pb[PATH_MAX_];
+	uint64_t x;
+
+	memcpy(names, thr_names, sizeof(thr_names));
+	memcpy(names + THR__COUNT, dir_names, sizeof(dir_names));
+	if (map_keys(ld, n, path, names, dirs ? ARRAY_SIZE(names) : THR__COUNT, val) < 0)
+		return -1;
+	for (int k = 0; k < THR__COUNT; k++) {
+		if (!val[k])
+			continue;
+		if (get_uint(ld, val[k], sub(pb, sizeof(pb), path, thr_names[k]), true, 0, THR_MAX,
+			     &x) < 0)
+			return -1;
+		for (int d = 0; d < DIR__COUNT; d++)
+			t->v[d][k] = x;
+	}
+	if (!dirs)
+		return 0;
+	for (int d = 0; d < DIR__COUNT; d++) {
+		struct thresholds one;
+		if (!val[THR__COUNT + d])
+			continue;
+		memcpy(one.v[0], t->v[d], sizeof(one.v[0]));
+		if (get_thr(ld, val[THR__COUNT + d], sub(pb, sizeof(pb), path, dir_names[d]), false,
+			    &one) < 0)
+			return -1;
+		memcpy(t->v[d], one.v[0], sizeof(one.v[0]));
+	}
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static int get_whitelist(struct ld *ld, const struct node *n)
+{
+	return get_prefixes(ld, n, "whitelist", false, true, true, &ld->c->whitelist,
+			    &ld->c->n_whitelist);
+}
+
+static bool name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= CONF_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || isdig(s[i]) ||
+		      s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Parses one hostgroup into g; its per-host thresholds start from the global ones. Sets the
+ * nodes of its name and prefixes for the checks across groups. Returns 0 or -1 with the error
+ * written. */
+static int get_hostgroup(struct ld *ld, const struct node *n, const char *path, struct hostgroup *g,
+			 const struct node **name_node, const struct node **pfx_node)
+{
+	static const char *const keys[] = {"name", "prefixes", "thresholds", "total_thresholds"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	char pb[PATH_MAX_], q[QBUF];
+
+	if (map_keys(ld, n, path, keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	for (size_t k = 0; k < 2; k++)
+		if (!val[k])
+			return fail(ld, n, "%s: missing required key '%s'", path, keys[k]);
+	sub(pb, sizeof(pb), path, "name");
+	if (val[0]->type != N_SCALAR || val[0]->null)
+		return fail(ld, val[0], "%s: expected a name, got %s", pb,
+			    what(val[0], q, sizeof(q)));
+	if (!name_ok(val[0]->s))
+		return fail(ld, val[0], "%s: %s is not a valid name (1 to %d of A-Z a-z 0-9 _ . -)",
+			    pb, quote(val[0], q, sizeof(q)), CONF_NAME_MAX - 1);
+	strcpy(g->name, val[0]->s);
+	*name_node = val[0];
+	*pfx_node = val[1];
+	if (get_prefixes(ld, val[1], sub(pb, sizeof(pb), path, "prefixes"), true, true, false,
+			 &g->prefixes, &g->n_prefixes) < 0)
+		return -1;
+	g->thr = ld->c->thr;
+	if (val[2] &&
+	    get_thr(ld, val[2], sub(pb, sizeof(pb), path, "thresholds"), true, &g->thr) < 0)
+		return -1;
+	if (val[3] && get_thr(ld, val[3], sub(pb, sizeof(pb), path, "total_thresholds"), true,
+			      &g->total_thr) < 0)
+		return -1;
+	return 0;
+}
+
+static int name_cmp(const void *va, const void *vb)
+{
+	const struct node *const *a = va, *const *b = vb;
+	int r = strcmp((*a)->s, (*b)->s);
+
+	return r ? r : pos_cmp(*a, *b);
+}
+
+/* Group names must be unique. Sorting keeps this O(n log n). Returns 0 or -1 with the error
+ * written. */
+static int hostgroup_names_unique(struct ld *ld, const struct node **names, size_t cnt)
+{
+	const struct node *first = NULL, *again = NULL;
+
+	qsort(names, cnt, sizeof(*names), name_cmp);
+	for (size_t i = 1; i < cnt; i++) {
+		if (strcmp(names[i]->s, names[i - 1]->s))
+			continue;
+		if (i >= 2 && !strcmp(names[i]->s, names[i - 2]->s))
+			continue;
+		if (!again || pos_cmp(names[i], again) < 0) {
+			first = names[i - 1];
+			again = names[i];
+		}
+	}
+	if (again)
+		return fail(ld, again, "duplicate hostgroup name '%s' (first at line %d)", again->s,
+			    first->line);
+	return 0;
+}
+
+/* Parses the hostgroups list, then checks what spans groups: names are unique, and a prefix
+ * belongs to one group only (longest-prefix match could not choose otherwise). Returns 0 or -1
+ * with the error written. */
+static int get_hostgroups(struct ld *ld, const struct node *n)
+{
+	struct conf *c = ld->c;
+	const struct node **names = NULL, **pfx = NULL;
+	const struct pent *first, *again;
+	struct pent *v = NULL;
+	char pb[PATH_MAX_], s[64];
+	size_t cnt = 0, j = 0;
+	int rc = -1;
+
+	if (want_seq(ld, n, "hostgroups") < 0)
+		return -1;
+	if (n->n == 0)
+		return 0;
+	c->hostgroups = calloc(n->n, sizeof(*c->hostgroups));
+	names = calloc(n->n, sizeof(*names));
+	pfx = calloc(n->n, sizeof(*pfx));
+	if (!c->hostgroups || !names || !pfx) {
+		fail(ld, n, "out of memory");
+		goto out;
+	}
+	c->n_hostgroups = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		if (get_hostgroup(ld, n->kid[i], idx(pb, sizeof(pb), "hostgroups", i),
+				  &c->hostgroups[i], &names[i], &pfx[i]) < 0)
+			goto out;
+		cnt += c->hostgroups[i].n_prefixes;
+	}
+	v = calloc(cnt, sizeof(*v));
+	if (!v) {
+		fail(ld, n, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n->n; i++)
+		for (size_t k = 0; k < c->hostgroups[i].n_prefixes; k++, j++) {
+			v[j].p = c->hostgroups[i].prefixes[k];
+			v[j].n = pfx[i]->kid[k];
+			v[j].group = i;
+		}
+	if (find_dup(v, cnt, &first, &again)) {
+		pfx_str(&again->p, s, sizeof(s));
+		if (first->group == again->group)
+			fail(ld, again->n,
+			     "duplicate prefix %s in hostgroup '%s' (first at line %d)", s,
+			     c->hostgroups[again->group].name, first->n->line);
+		else
+			fail(ld, again->n,
+			     "prefix %s of hostgroup '%s' is already in hostgroup '%s' (line %d)",
+			     s, c->hostgroups[again->group].name, c->hostgroups[first->group].name,
+			     first->n->line);
+		goto out;
+	}
+	rc = hostgroup_names_unique(ld, names, n->n);
+out:
+	free(v);
+	free(pfx);
+	free(names);
+	return rc;
+}
+
+static int get_detection(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"cooldown", "update_interval", "top_n"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+
+	if (map_keys(ld, n, "detection", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (val[0] && get_secs(ld, val[0], "detection.cooldown", &c->detection.cooldown) < 0)
+		return -1;
+	if (val[1] &&
+	    get_secs(ld, val[1], "detection.update_interval", &c->detection.update_interval) < 0)
+		return -1;
+	if (val[2] &&
+	    get_unsigned(ld, val[2], "detection.top_n", 1, CONF_MAX_TOP_N, &c->detection.top_n) < 0)
+		return -1;
+	return 0;
+}
+
+static int get_events(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"file"};
+	const struct node *val[ARRAY_SIZE(keys)];
+
+	if (map_keys(ld, n, "events", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (!val[0])
+		return fail(ld, n, "events: missing required key 'file'");
+	return get_str(ld, val[0], "events.file", &ld->c->events.file);
+}
+
+static int get_notify(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"script", "format", "timeout"};
+	static const char *const formats[] = {
+	    [NOTIFY_FASTNETMON] = "fastnetmon", [NOTIFY_JSON] = "json"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+	int f;
+
+	if (map_keys(ld, n, "notify", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (!val[0])
+		return fail(ld, n, "notify: missing required key 'script'");
+	if (get_str(ld, val[0], "notify.script", &c->notify.script) < 0)
+		return -1;
+	if (val[1]) {
+		f = get_enum(ld, val[1], "notify.format", "format", formats, ARRAY_SIZE(formats));
+		if (f < 0)
+			return -1;
+		c->notify.format = (enum notify_format)f;
+	}
+	if (val[2] && get_secs(ld, val[2], "notify.timeout", &c->notify.timeout) < 0)
+		return -1;
+	return 0;
+}
+
+static int get_limits(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"max_hosts", "max_hot", "host_idle"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+
+	if (map_keys(ld, n, "limits", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (val[0] && get_unsigned(ld, val[0], "limits.max_hosts", 1, CONF_MAX_HOSTS,
+				   &c->limits.max_hosts) < 0)
+		return -1;
+	if (val[1] &&
+	    get_unsigned(ld, val[1], "limits.max_hot", 1, CONF_MAX_HOSTS, &c->limits.max_hot) < 0)
+		return -1;
+	if (val[2] && get_secs(ld, val[2], "limits.host_idle", &c->limits.host_idle) < 0)
+		return -1;
+	/* hot hosts are a subset of tracked hosts */
+	if (c->limits.max_hot > c->limits.max_hosts)
+		return fail(ld, val[1] ? val[1] : n,
+			    "limits.max_hot: %u is more than max_hosts (%u)", c->limits.max_hot,
+			    c->limits.max_hosts);
+	return 0;
+}
+
+static const char *const level_names[] = {
+    [LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
+
+static int get_log(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"file", "level"};
+	static const char *const levels[] = {"error", "warning", "info", "debug"};
+	static const int values[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	const struct node *val[ARRAY_SIZE(keys)];
+	int l;
+
+	if (map_keys(ld, n, "log", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (val[0] && get_str(ld, val[0], "log.file", &ld->c->log.file) < 0)
+		return -1;
+	if (val[1]) {
+		l = get_enum(ld, val[1], "log.level", "level", levels, ARRAY_SIZE(levels));
+		if (l < 0)
+			return -1;
+		ld->c->log.level = values[l];
+	}
+	return 0;
+}
+
+/* Linux's rule for interface names (dev_valid_name): under IFNAMSIZ, no '/', ':' or space. */
+static bool ifname_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] == ' ' || (unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Parses the body of one capture item ("af_packet: {...}") into cap. Returns 0 or -1 with the
+ * error written. */
+static int get_capture_one(struct ld *ld, const struct node *n, const char *path,
+			   struct capture *cap)
+{
+	static const char *const keys[] = {"interface", "workers", "ring_mb"};
+	const struct node *val[ARRAY_SIZE(keys)] = {0};
+	char pb[PATH_MAX_], q[QBUF];
+	const struct node *in;
+
+	/* pcap has neither workers nor a ring of ours: only the first key is allowed */
+	if (map_keys(ld, n, path, keys, cap->kind == CAPTURE_PCAP ? 1 : ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	in = val[0];
+	if (!in)
+		return fail(ld, n, "%s: missing required key 'interface'", path);
+	sub(pb, sizeof(pb), path, "interface");
+	if (in->type != N_SCALAR || in->null)
+		return fail(ld, in, "%s: expected an interface name, got %s", pb,
+			    what(in, q, sizeof(q)));
+	if (!ifname_ok(in->s))
+		return fail(ld, in, "%s: %s is not a valid interface name", pb,
+			    quote(in, q, sizeof(q)));
+	strcpy(cap->interface, in->s);
+	cap->ring_mb = cap->kind == CAPTURE_AF_PACKET ? DEF_RING_MB : 0;
+	if (val[1] && get_unsigned(ld, val[1], sub(pb, sizeof(pb), path, "workers"), 0,
+				   CONF_MAX_WORKERS, &cap->workers) < 0)
+		return -1;
+	if (val[2] && get_unsigned(ld, val[2], sub(pb, sizeof(pb), path, "ring_mb"), 1,
+				   CONF_MAX_RING_MB, &cap->ring_mb) < 0)
+		return -1;
+	return 0;
+}
+
+static int get_capture(struct ld *ld, const struct node *n)
+{
+	static const char *const kinds[] = {"af_packet", "pcap"};
+	struct conf *c = ld->c;
+	char pb[PATH_MAX_], pk[PATH_MAX_], q[QBUF];
+
+	if (want_seq(ld, n, "capture") < 0)
+		return -1;
+	if (n->n == 0)
+		return 0;
+	if (n->n > CONF_MAX_CAPTURES)
+		return fail(ld, n, "capture: more than %d capture sources", CONF_MAX_CAPTURES);
+	c->captures = calloc(n->n, sizeof(*c->captures));
+	if (!c->captures)
+		return fail(ld, n, "out of memory");
+	c->n_captures = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *it = n->kid[i];
+		struct capture *cap = &c->captures[i];
+		int k;
+		idx(pb, sizeof(pb), "capture", i);
+		if (it->type != N_MAP)
+			return fail(
+			    ld, it,
+			    "%s: expected a mapping with one key (af_packet or pcap), got %s", pb,
+			    what(it, q, sizeof(q)));
+		if (it->n != 2)
+			return fail(ld, it, "%s: expected one key (af_packet or pcap), got %zu", pb,
+				    it->n / 2);
+		k = get_enum(ld, it->kid[0], pb, "capture kind", kinds, ARRAY_SIZE(kinds));
+		if (k < 0)
+			return -1;
+		cap->kind = k == 0 ? CAPTURE_AF_PACKET : CAPTURE_PCAP;
+		if (get_capture_one(ld, it->kid[1], sub(pk, sizeof(pk), pb, kinds[k]), cap) < 0)
+			return -1;
+		/* Two sources on one interface would count every packet twice. */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(c->captures[j].interface, cap->interface))
+				return fail(ld, it,
+					    "%s: interface '%s' is already captured by "
+					    "capture[%zu]",
+					    pb, cap->interface, j);
+	}
+	return 0;
+}
+
+/* ---- top level ---- */
+
+static void conf_defaults(struct conf *c)
+{
+	for (int d = 0; d < DIR__COUNT; d++) {
+		c->thr.v[d][THR_PPS] = DEF_PPS;
+		c->thr.v[d][THR_MBPS] = DEF_MBPS;
+		c->thr.v[d][THR_FLOWS] = DEF_FLOWS;
+	}
+	c->detection.cooldown = DEF_COOLDOWN;
+	c->detection.update_interval = DEF_UPDATE;
+	c->detection.top_n = DEF_TOP_N;
+	c->notify.format = NOTIFY_FASTNETMON;
+	c->notify.timeout = DEF_TIMEOUT;
+	c->limits.max_hosts = DEF_MAX_HOSTS;
+	c->limits.max_hot = DEF_MAX_HOT;
+	c->limits.host_idle = DEF_HOST_IDLE;
+	c->log.level = LOG_INFO;
+}
+
+/* Walks the tree into ld->c, sections in the order that later ones depend on earlier ones
+ * (whitelist and hostgroups need networks; hostgroups need the global thresholds). Returns 0 or
+ * -1 with the error written. */
+static int conf_walk(struct ld *ld, const struct node *root)
+{
+	static const char *const keys[] = {"networks",	"whitelist", "thresholds", "hostgroups",
+					   "detection", "events",    "notify",	   "limits",
+					   "log",	"capture"};
+	const struct node *v[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+
+	if (!root || (root->type == N_SCALAR && root->null))
+		return fail_at(ld, 1, 1, "empty configuration ('networks' is required)");
+	if (map_keys(ld, root, NULL, keys, ARRAY_SIZE(keys), v) < 0)
+		return -1;
+	if (!v[0])
+		return fail(ld, root, "missing required key 'networks' at top level");
+	if (get_prefixes(ld, v[0], "networks", true, false, true, &c->networks, &c->n_networks) <
+		0 ||
+	    nets_index(ld, v[0]) < 0)
+		return -1;
+	if (v[1] && get_whitelist(ld, v[1]) < 0)
+		return -1;
+	if (v[2]) {
+		/* given at all: only the keys written are checked */
+		memset(&c->thr, 0, sizeof(c->thr));
+		if (get_thr(ld, v[2], "thresholds", true, &c->thr) < 0)
+			return -1;
+	}
+	if (v[3] && get_hostgroups(ld, v[3]) < 0)
+		return -1;
+	if (v[4] && get_detection(ld, v[4]) < 0)
+		return -1;
+	if (v[5] && get_events(ld, v[5]) < 0)
+		return -1;
+	if (v[6] && get_notify(ld, v[6]) < 0)
+		return -1;
+	if (v[7] && get_limits(ld, v[7]) < 0)
+		return -1;
+	if (v[8] && get_log(ld, v[8]) < 0)
+		return -1;
+	if (v[9] && get_capture(ld, v[9]) < 0)
+		return -1;
+	return 0;
+}
+
+int conf_load_buf(const char *name, const char *buf, size_t len, struct conf **out, char *err,
+		  size_t errlen)
+{
+	struct ld ld = {.name = name, .err = err, .errlen = errlen};
+	struct node *root = NULL;
+	struct conf *c;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (len > CONF_MAX_SIZE)
+		return fail_at(&ld, 0, 0, "larger than 16 MiB (%zu bytes)", len);
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(name))) {
+		free(c);
+		return fail_at(&ld, 0, 0, "out of memory");
+	}
+	conf_defaults(c);
+	ld.c = c;
+	if (yaml_tree(&ld, buf ? buf : "", buf ? len : 0, &root) < 0 || conf_walk(&ld, root) < 0)
+		goto fail;
+	node_free(root);
+	free(ld.nets);
+	*out = c;
+	return 0;
+fail:
+	node_free(root);
+	free(ld.nets);
+	conf_free(c);
+	return -1;
+}
+
+/* Reads path whole, refusing more than CONF_MAX_SIZE bytes. Returns 0 with *buf (malloc'd) and
+ * *len, or -1 with the error written. */
+static int read_file(struct ld *ld, const char *path, char **buf, size_t *len)
+{
+	size_t cap = 64 << 10, n = 0;
+	char *b = NULL, *nb;
+	ssize_t r;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_at(ld, 0, 0, "%s", strerror(errno));
+	for (;;) {
+		if (n == cap || !b) {
+			cap = b ? cap * 2 : cap;
+			nb = realloc(b, cap);
+			if (!nb) {
+				e = ENOMEM;
+				goto fail;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = errno;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > CONF_MAX_SIZE) {
+			free(b);
+			close(fd);
+			return fail_at(ld, 0, 0, "file is larger than 16 MiB");
+		}
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+fail:
+	free(b);
+	close(fd);
+	return fail_at(ld, 0, 0, "%s", strerror(e));
+}
+
+int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
+{
+	struct ld ld = {.name = path, .err = err, .errlen = errlen};
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (read_file(&ld, path, &buf, &len) < 0)
+		return -1;
+	rc = conf_load_buf(path, buf, len, out, err, errlen);
+	free(buf);
+	return rc;
+}
+
+void conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_hostgroups; i++)
+		free(c->hostgroups[i].prefixes);
+	free(c->hostgroups);
+	free(c->networks);
+	free(c->whitelist);
+	free(c->captures);
+	free(c->events.file);
+	free(c->notify.script);
+	free(c->log.file);
+	free(c->path);
+	free(c);
+}
+
+/* ---- printing ---- */
+
+static bool plain_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || isdig(ch) || ch == '_' ||
+	       ch == '.' || ch == '/' || ch == '-';
+}
+
+/* Whether s can be written unquoted and still read back as the same string by any YAML 1.1
+ * or 1.2 reader: safe characters, not starting like a number, an indicator or .inf/.nan, and not
+ * one of the words that mean a boolean or null. */
+static bool plain_ok(const char *s)
+{
+	static const char *const words[] = {"y",     "n",  "yes", "no",	 "true",
+					    "false", "on", "off", "null"};
+
+	if (!s[0] || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+		       s[0] == '_' || s[0] == '/' || (s[0] == '.' && s[1] == '/')))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!plain_char(*p))
+			return false;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcasecmp(s, words[i]))
+			return false;
+	return true;
+}
+
+/* Decodes one UTF-8 sequence at s. Returns its length and sets *cp, or 0 if malformed. */
+static int utf8_dec(const unsigned char *s, uint32_t *cp)
+{
+	int len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+
+	if (!len)
+		return 0;
+	*cp = s[0] & (0x7f >> len);
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	}
+	return len;
+}
+
+/* Writes s as YAML: plain when that is safe, else double-quoted with every byte outside
+ * printable ASCII escaped (so that no reader can fold or reject it). */
+static void print_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	int n;
+
+	if (plain_ok(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+		} else if (*p >= 0x20 && *p < 0x7f) {
+			fputc(*p++, f);
+		} else if (*p >= 0x80 && (n = utf8_dec(p, &cp)) > 0) {
+			fprintf(f, cp > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)cp);
+			p += n;
+		} else {
+			fprintf(f, "\\x%02x", *p++); /* unreachable: input was valid UTF-8 */
+		}
+	}
+	fputc('"', f);
+}
+
+/* Seconds as parsed: integer microseconds, shortest decimals. */
+static void print_secs(FILE *f, double v)
+{
+	unsigned long long us = (unsigned long long)(v * 1e6 + 0.5);
+	unsigned long long frac = us % 1000000;
+	int dec = 6;
+
+	fprintf(f, "%llu", us / 1000000);
+	if (!frac)
+		return;
+	while (frac % 10 == 0) {
+		frac /= 10;
+		dec--;
+	}
+	fprintf(f, ".%0*llu", dec, frac);
+}
+
+/* Thresholds at indent ind: every metric, at the top when both directions agree, else under
+ * incoming/outgoing. Reads back to the same values whatever it is applied on top of. */
+static void print_thr(FILE *f, const struct thresholds *t, int ind)
+{
+	bool split = false;
+
+	for (int k = 0; k < THR__COUNT; k++) {
+		if (t->v[DIR_IN][k] != t->v[DIR_OUT][k]) {
+			split = true;
+			continue;
+		}
+		fprintf(f, "%*s%s: %llu\n", ind, "", thr_names[k],
+			(unsigned long long)t->v[DIR_IN][k]);
+	}
+	if (!split)
+		return;
+	for (int d = 0; d < DIR__COUNT; d++) {
+		fprintf(f, "%*s%s:\n", ind, "", dir_names[d]);
+		for (int k = 0; k < THR__COUNT; k++)
+			if (t->v[DIR_IN][k] != t->v[DIR_OUT][k])
+				fprintf(f, "%*s%s: %llu\n", ind + 2, "", thr_names[k],
+					(unsigned long long)t->v[d][k]);
+	}
+}
+
+static void print_prefixes(FILE *f, const char *key, const struct prefix *p, size_t n, int ind)
+{
+	char s[64];
+
+	if (n == 0) {
+		fprintf(f, "%*s%s: []\n", ind, "", key);
+		return;
+	}
+	fprintf(f, "%*s%s:\n", ind, "", key);
+	/* "::/0" reads back as a block item, but not in flow context or in every reader */
+	for (size_t i = 0; i < n; i++) {
+		pfx_str(&p[i], s, sizeof(s));
+		fprintf(f, s[0] == ':' ? "%*s  - \"%s\"\n" : "%*s  - %s\n", ind, "", s);
+	}
+}
+
+static void print_hostgroups(FILE *f, const struct conf *c)
+{
+	if (c->n_hostgroups == 0) {
+		fputs("hostgroups: []\n", f);
+		return;
+	}
+	fputs("hostgroups:\n", f);
+	for (size_t i = 0; i < c->n_hostgroups; i++) {
+		const struct hostgroup *g = &c->hostgroups[i];
+		fputs("  - name: ", f);
+		print_str(f, g->name);
+		fputc('\n', f);
+		print_prefixes(f, "prefixes", g->prefixes, g->n_prefixes, 4);
+		fputs("    thresholds:\n", f);
+		print_thr(f, &g->thr, 6);
+		fputs("    total_thresholds:\n", f);
+		print_thr(f, &g->total_thr, 6);
+	}
+}
+
+static void print_capture(FILE *f, const struct conf *c)
+{
+	if (c->n_captures == 0) {
+		fputs("capture: []\n", f);
+		return;
+	}
+	fputs("capture:\n", f);
+	for (size_t i = 0; i < c->n_captures; i++) {
+		const struct capture *cap = &c->captures[i];
+		bool afp = cap->kind == CAPTURE_AF_PACKET;
+		fprintf(f, "  - %s:\n      interface: ", afp ? "af_packet" : "pcap");
+		print_str(f, cap->interface);
+		fputc('\n', f);
+		if (afp)
+			fprintf(f, "      workers: %u\n      ring_mb: %u\n", cap->workers,
+				cap->ring_mb);
+	}
+}
+
+static void print_kv_secs(FILE *f, const char *key, double v)
+{
+	fprintf(f, "  %s: ", key);
+	print_secs(f, v);
+	fputc('\n', f);
+}
+
+static void print_kv_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "  %s: ", key);
+	print_str(f, v);
+	fputc('\n', f);
+}
+
+void conf_print(const struct conf *c, FILE *f)
+{
+	int lvl = c->log.level;
+
+	fputs("# moat configuration as loaded, every default explicit\n", f);
+	print_prefixes(f, "networks", c->networks, c->n_networks, 0);
+	print_prefixes(f, "whitelist", c->whitelist, c->n_whitelist, 0);
+	fputs("thresholds:\n", f);
+	print_thr(f, &c->thr, 2);
+	print_hostgroups(f, c);
+	fputs("detection:\n", f);
+	print_kv_secs(f, "cooldown", c->detection.cooldown);
+	print_kv_secs(f, "update_interval", c->detection.update_interval);
+	fprintf(f, "  top_n: %u\n", c->detection.top_n);
+	if (c->events.file) {
+		fputs("events:\n", f);
+		print_kv_str(f, "file", c->events.file);
+	} else {
+		fputs("# events: none (no events file)\n", f);
+	}
+	if (c->notify.script) {
+		fputs("notify:\n", f);
+		print_kv_str(f, "script", c->notify.script);
+		fprintf(f, "  format: %s\n",
+			c->notify.format == NOTIFY_JSON ? "json" : "fastnetmon");
+		print_kv_secs(f, "timeout", c->notify.timeout);
+	} else {
+		fputs("# notify: none (no notify script)\n", f);
+	}
+	fputs("limits:\n", f);
+	fprintf(f, "  max_hosts: %u\n  max_hot: %u\n", c->limits.max_hosts, c->limits.max_hot);
+	print_kv_secs(f, "host_idle", c->limits.host_idle);
+	fputs("log:\n", f);
+	if (c->log.file)
+		print_kv_str(f, "file", c->log.file);
+	else
+		fputs("  # file: none (stderr)\n", f);
+	fprintf(f, "  level: %s\n",
+		lvl >= 0 && (size_t)lvl < ARRAY_SIZE(level_names) && level_names[lvl]
+		    ? level_names[lvl]
+		    : "info");
+	print_capture(f, c);
+}

@@ -1,9 +1,9 @@
 /* afpacket: live capture with TPACKET_V3 rings and PACKET_FANOUT.
  *
  * TPACKET_V3 hands userspace whole blocks of packets, so one poll wakes a worker for thousands of
- * packets. Workers share a fanout group with PACKET_FANOUT_HASH and the defrag flag: the kernel
- * hashes each flow to one worker and keeps the fragments of a datagram together, so per-flow state
- * (the distinct-flow filter) stays on one shard.
+ * packets. Workers share a fanout group with PACKET_FANOUT_HASH: the kernel hashes each flow to
+ * one worker, so per-flow state (the distinct-flow filter) stays on one shard. A host's flows
+ * spread over workers; the detector adds the shards up every tick.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -100,7 +100,15 @@ static int open_one(struct afp *a, struct afp_worker *w, int ifindex, unsigned r
 		snprintf(err, errlen, "%s: bind: %s", a->ifname, strerror(errno));
 		return -1;
 	}
-	int fanout = fanout_id | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+	/* a mirror port delivers frames addressed to other hosts: see them all */
+	struct packet_mreq mr = {.mr_ifindex = ifindex, .mr_type = PACKET_MR_PROMISC};
+	if (setsockopt(w->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+		snprintf(err, errlen, "%s: promiscuous mode: %s", a->ifname, strerror(errno));
+		return -1;
+	}
+	/* no PACKET_FANOUT_FLAG_DEFRAG: it would reassemble IPv4 fragments before we see them,
+	 * and a fragment flood must be counted fragment by fragment */
+	int fanout = fanout_id | (PACKET_FANOUT_HASH << 16);
 	if (setsockopt(w->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0) {
 		snprintf(err, errlen, "%s: PACKET_FANOUT: %s", a->ifname, strerror(errno));
 		return -1;

@@ -174,19 +174,20 @@ static int run_replay(struct daemon *m, const char *path, uint64_t seed, char *e
 {
 	struct replay_stats rs;
 	char e2[512];
-	struct sipkey key;
 
 	m->det = det_new(m->conf, seed, err, errlen);
 	if (!m->det)
 		return -1;
-	sipkey_init(&key, seed);
-	m->shards[0] = shard_new(0, tick_hosts(m->conf), &key, true);
+	m->shards[0] = shard_new(0, tick_hosts(m->conf), det_key(m->det), true);
 	if (!m->shards[0]) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	m->n_shards = 1;
-	det_add_shard(m->det, m->shards[0]);
+	if (det_add_shard(m->det, m->shards[0]) < 0) {
+		snprintf(err, errlen, "cannot attach the capture shard");
+		return -1;
+	}
 	if (setup_sinks(m, err, errlen) < 0)
 		return -1;
 	struct timespec t0, t1;
@@ -212,7 +213,6 @@ static uint64_t realtime_ns(void)
 
 static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 {
-	struct sipkey key;
 	const struct capture *cap = NULL;
 
 	for (size_t i = 0; i < m->conf->n_captures; i++) {
@@ -237,17 +237,19 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 	m->det = det_new(m->conf, seed, err, errlen);
 	if (!m->det)
 		return -1;
-	sipkey_init(&key, seed);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = cap->workers ? (int)cap->workers : (int)(ncpu > 8 ? 8 : ncpu < 1 ? 1 : ncpu);
 	for (int i = 0; i < workers; i++) {
-		m->shards[i] = shard_new(i, tick_hosts(m->conf), &key, false);
+		m->shards[i] = shard_new(i, tick_hosts(m->conf), det_key(m->det), false);
 		if (!m->shards[i]) {
 			snprintf(err, errlen, "out of memory for shard %d", i);
 			return -1;
 		}
 		m->n_shards++;
-		det_add_shard(m->det, m->shards[i]);
+		if (det_add_shard(m->det, m->shards[i]) < 0) {
+			snprintf(err, errlen, "cannot attach capture shard %d", i);
+			return -1;
+		}
 	}
 	if (setup_sinks(m, err, errlen) < 0)
 		return -1;

@@ -277,7 +277,7 @@ static void account_one(struct shard *sh, const struct obs *o, const struct madd
 	add_counters(e->c, o, new_flow);
 
 	const struct hotset *hs = sh->cur_view->hot;
-	if (!hs)
+	if (!hs || (!hs->n && !hs->n_groups))
 		return;
 	uint32_t group = netv & NETV_GROUP_MASK;
 	uint32_t hot = hs->n ? hotset_find(hs, h, host, dir) : 0;
@@ -288,6 +288,11 @@ static void account_one(struct shard *sh, const struct obs *o, const struct madd
 
 void shard_account(struct shard *sh, const struct obs *o)
 {
+	/* the detector publishes a new view (hot set) at the end of a tick; loading it per packet
+	 * lets sampling for a newly hot host start at once instead of at the next flip. Views are
+	 * freed only after every worker acknowledged a later epoch, so this pointer stays valid
+	 * until our next shard_sync(). */
+	sh->cur_view = atomic_load_explicit(&sh->view, memory_order_acquire);
 	const struct lpm *lpm = sh->cur_view->lpm;
 	/* the flow filter is larger than the caches: start loading the bucket now and let the
 	 * prefix lookups run while it arrives */

@@ -1017,9 +1017,17 @@ int det_reload(struct detector *d, const struct conf *c, char *err, size_t errle
 	return 0;
 }
 
+const struct sipkey *det_key(const struct detector *d)
+{
+	return &d->key;
+}
+
 int det_add_shard(struct detector *d, struct shard *sh)
 {
 	if (d->n_shards == MAX_SHARDS)
+		return -1;
+	/* a shard hashed with another key would never find a hot host */
+	if (sh->key.k0 != d->key.k0 || sh->key.k1 != d->key.k1)
 		return -1;
 	d->shards[d->n_shards++] = sh;
 	atomic_store_explicit(&sh->view, d->cur_view, memory_order_release);

@@ -72,6 +72,9 @@ struct detector;
 struct detector *det_new(const struct conf *c, uint64_t seed, char *err, size_t errlen);
 void det_free(struct detector *d);
 
+/* The hash key shards must use: the hot set the detector publishes is hashed with it. */
+const struct sipkey *det_key(const struct detector *d);
+
 /* Adds a shard (at most MAX_SHARDS). The detector publishes its netview to it. */
 int det_add_shard(struct detector *d, struct shard *sh);
 

@@ -20,5 +20,7 @@ finish() {
 }
 # within VALUE EXPECTED FRACTION: |VALUE - EXPECTED| <= FRACTION * EXPECTED
 within() { awk -v v="$1" -v e="$2" -v f="$3" 'BEGIN { d = v - e; if (d < 0) d = -d; exit !(d <= f * e) }'; }
+# since T0 TS MAX: 0 < TS - T0 <= MAX (epoch seconds: compared as differences, never printed)
+since() { awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { d = b - a; exit !(d > 0 && d <= m) }'; }
 # le A B: A <= B (floats)
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }

@@ -91,9 +91,13 @@ static void run(const char *yaml, struct stream *s, int ns, double secs)
 		conf_free(c);
 		return;
 	}
-	sipkey_init(&key, 1);
-	struct shard *sh = shard_new(0, 4096, &key, true);
-	det_add_shard(d, sh);
+	sipkey_init(&key, 2);
+	struct shard *other = shard_new(0, 4096, &key, true);
+	/* a shard hashed with another key is refused: it could never find a hot host */
+	CHECK_EQ(det_add_shard(d, other), -1);
+	shard_free(other);
+	struct shard *sh = shard_new(0, 4096, det_key(d), true);
+	CHECK_EQ(det_add_shard(d, sh), 0);
 	det_subscribe(d, on_event, NULL);
 	shard_sync(sh);
 

@@ -1,6 +1,6 @@
 /* account: per-worker shard. Everything here runs once per packet: no locks, no allocation, no
  * syscalls. Tables are open-addressed with linear probing on a keyed hash and refuse new entries
- * when 3/4 full (counted in shard_stats.tick_full) instead of growing. */
+ * when full (counted in shard_stats.tick_full) instead of growing. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,23 +15,25 @@ static int ticktab_init(struct ticktab *t, uint32_t hosts)
 {
 	uint32_t slots = 1024;
 
-	while (slots < hosts + hosts / 3 + 1)
+	while (slots < hosts * 2)
 		slots <<= 1;
-	t->e = calloc(slots, sizeof(*t->e));
-	t->used = calloc(slots, sizeof(*t->used));
-	if (!t->e || !t->used)
+	t->idx = calloc(slots, sizeof(*t->idx));
+	/* pages of e[] are touched only as entries are used */
+	t->e = calloc(hosts, sizeof(*t->e));
+	if (!t->idx || !t->e)
 		return -1;
 	t->mask = slots - 1;
-	t->limit = slots / 4 * 3;
-	t->n_used = 0;
+	t->limit = hosts;
+	t->n = 0;
 	return 0;
 }
 
 void ticktab_clear(struct ticktab *t)
 {
-	for (uint32_t i = 0; i < t->n_used; i++)
-		memset(&t->e[t->used[i]], 0, sizeof(t->e[0]));
-	t->n_used = 0;
+	for (uint32_t i = 0; i < t->n; i++)
+		t->idx[t->e[i].slot] = 0;
+	memset(t->e, 0, (size_t)t->n * sizeof(t->e[0]));
+	t->n = 0;
 }
 
 struct shard *shard_new(int id, uint32_t tick_hosts, const struct sipkey *key, bool inline_)
@@ -65,7 +67,7 @@ void shard_free(struct shard *sh)
 		return;
 	for (int i = 0; i < 2; i++) {
 		free(sh->tt[i].e);
-		free(sh->tt[i].used);
+		free(sh->tt[i].idx);
 	}
 	free(sh->flow);
 	free(sh->feed);
@@ -116,23 +118,25 @@ static uint64_t flow_hash(const struct shard *sh, const struct obs *o)
 	return siphash13(&sh->key, &k, sizeof(k));
 }
 
-static struct tick_ent *tick_get(struct shard *sh, struct ticktab *t, uint64_t h,
-				 const struct maddr *a, uint8_t dir, uint32_t netv)
+static struct tick_ent *tick_get(struct ticktab *t, uint64_t h, const struct maddr *a,
+				 uint8_t dir, uint32_t netv)
 {
 	uint32_t i = (uint32_t)h & t->mask;
 
 	for (;;) {
-		struct tick_ent *e = &t->e[i];
-		if (!e->used) {
-			if (t->n_used >= t->limit)
+		uint32_t k = t->idx[i];
+		if (!k) {
+			if (t->n >= t->limit)
 				return NULL;
-			e->used = 1;
+			struct tick_ent *e = &t->e[t->n++];
+			t->idx[i] = t->n;
 			e->addr = *a;
 			e->dir = dir;
 			e->netv = netv;
-			t->used[t->n_used++] = i;
+			e->slot = i;
 			return e;
 		}
+		struct tick_ent *e = &t->e[k - 1];
 		if (e->dir == dir && maddr_eq(&e->addr, a))
 			return e;
 		i = (i + 1) & t->mask;
@@ -268,7 +272,7 @@ static void account_one(struct shard *sh, const struct obs *o, const struct madd
 			const struct maddr *peer, uint8_t dir, uint32_t netv, bool new_flow)
 {
 	uint64_t h = hostdir_hash(&sh->key, host, dir);
-	struct tick_ent *e = tick_get(sh, sh->tt_cur, h, host, dir, netv);
+	struct tick_ent *e = tick_get(sh->tt_cur, h, host, dir, netv);
 
 	if (!e) {
 		sh->st.tick_full++;

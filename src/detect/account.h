@@ -49,18 +49,21 @@ enum {
 struct tick_ent {
 	struct maddr addr;
 	uint32_t netv; /* LPM value of addr */
+	uint32_t slot; /* index slot pointing here, to clear it */
 	uint8_t dir;
-	uint8_t used;
-	uint16_t pad;
+	uint8_t pad[7];
 	uint64_t c[C__COUNT];
 };
 
+/* A tick's (host, direction) counters: a hash index of entry numbers over a dense array of
+ * entries filled in arrival order. Memory in use follows the hosts seen in a tick, not the
+ * capacity: the index is 4 bytes a slot, and only the first n entries are ever touched. */
 struct ticktab {
+	uint32_t *idx;  /* entry + 1, 0 = empty */
 	struct tick_ent *e;
-	uint32_t *used; /* indices of used slots, in insertion order: clear and iterate only these */
-	uint32_t n_used;
-	uint32_t mask;  /* slots - 1 */
-	uint32_t limit; /* refuse new entries past this many (load factor 3/4) */
+	uint32_t n;     /* entries in use: e[0..n) */
+	uint32_t mask;  /* index slots - 1 */
+	uint32_t limit; /* refuse new entries past this many (index load factor 1/2) */
 };
 
 /* What the detector publishes for the workers: which (host, dir) are hot, and which hostgroups.

@@ -45,13 +45,17 @@ struct window {
 	uint32_t quiet;
 };
 
+/* 216 bytes: every byte here is paid per tracked host. Whether a direction is hot is two bits of
+ * netv (whose LPM value uses 18); which hot entry it is lives in the small hotmap. */
 struct host {
 	struct maddr addr;
-	uint32_t netv;
+	uint32_t netv; /* LPM value | HOST_HOT(dir) bits; NONE = free entry */
 	uint32_t last_tick;
-	uint32_t hot[DIR__COUNT]; /* hot index + 1, 0 = cold */
 	uint64_t c[DIR__COUNT][C__STORED];
 };
+
+#define HOST_HOT(dir) (1u << (30 + (dir)))
+#define NETV_LPM_BITS (NETV_GROUP_MASK | NETV_PROTECTED | NETV_WHITELIST)
 
 struct hot {
 	struct window w;
@@ -91,6 +95,12 @@ struct detector {
 
 	struct hot *hot;
 	uint32_t hot_cap, hot_hw, free_hot;
+	/* (host index, dir) -> hot index + 1, open addressing, at most half full */
+	struct hotmap_slot {
+		uint32_t key; /* host index << 1 | dir, + 1; 0 = empty */
+		uint32_t hot;
+	} *hotmap;
+	uint32_t hotmap_mask;
 	uint32_t n_vec;
 
 	struct group *groups; /* [n_hostgroups] */
@@ -273,7 +283,7 @@ static void hosts_sweep(struct detector *d)
 	for (uint32_t k = 0; k < slice && d->hosts_hw; k++) {
 		uint32_t n = d->sweep++ % d->hosts_hw;
 		struct host *h = &d->hosts[n];
-		if (h->netv == NONE || h->hot[0] || h->hot[1])
+		if (h->netv == NONE || (h->netv & (HOST_HOT(0) | HOST_HOT(1))))
 			continue;
 		if ((uint32_t)d->tick - h->last_tick > idle) {
 			host_remove(d, n);
@@ -478,6 +488,54 @@ static bool attack_step(struct detector *d, struct attack *a, const struct windo
 	return false;
 }
 
+/* ---- hotmap: which hot entry a hot (host, dir) has ---- */
+
+static uint32_t hotmap_home(const struct detector *d, uint32_t key)
+{
+	/* keys are our own indices, not attacker-chosen: a multiplicative hash is enough */
+	return (key * 2654435761u) & d->hotmap_mask;
+}
+
+static uint32_t hotmap_get(const struct detector *d, uint32_t host, uint8_t dir)
+{
+	uint32_t key = (host << 1 | dir) + 1;
+
+	for (uint32_t i = hotmap_home(d, key);; i = (i + 1) & d->hotmap_mask) {
+		if (d->hotmap[i].key == key)
+			return d->hotmap[i].hot;
+		if (!d->hotmap[i].key)
+			return 0;
+	}
+}
+
+static void hotmap_put(struct detector *d, uint32_t host, uint8_t dir, uint32_t hot)
+{
+	uint32_t key = (host << 1 | dir) + 1, i = hotmap_home(d, key);
+
+	while (d->hotmap[i].key)
+		i = (i + 1) & d->hotmap_mask;
+	d->hotmap[i].key = key;
+	d->hotmap[i].hot = hot;
+}
+
+static void hotmap_del(struct detector *d, uint32_t host, uint8_t dir)
+{
+	uint32_t key = (host << 1 | dir) + 1, i = hotmap_home(d, key);
+
+	while (d->hotmap[i].key != key)
+		i = (i + 1) & d->hotmap_mask;
+	d->hotmap[i].key = 0;
+	for (uint32_t j = (i + 1) & d->hotmap_mask; d->hotmap[j].key; j = (j + 1) & d->hotmap_mask) {
+		uint32_t k = hotmap_home(d, d->hotmap[j].key);
+		bool move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
+		if (move) {
+			d->hotmap[i] = d->hotmap[j];
+			d->hotmap[j].key = 0;
+			i = j;
+		}
+	}
+}
+
 /* ---- hot pool ---- */
 
 static struct vec *vec_get(struct detector *d)
@@ -525,7 +583,8 @@ static struct hot *hot_promote(struct detector *d, struct host *h, uint32_t hi, 
 	x->host = hi;
 	x->dir = dir;
 	x->vec = vec_get(d);
-	h->hot[dir] = n + 1;
+	h->netv |= HOST_HOT(dir);
+	hotmap_put(d, hi, dir, n + 1);
 	d->st.hot++;
 	return x;
 }
@@ -534,7 +593,8 @@ static void hot_demote(struct detector *d, uint32_t n)
 {
 	struct hot *x = &d->hot[n];
 
-	d->hosts[x->host].hot[x->dir] = 0;
+	d->hosts[x->host].netv &= ~HOST_HOT(x->dir);
+	hotmap_del(d, x->host, x->dir);
 	vec_put(d, x->vec);
 	x->used = false;
 	x->vec = NULL;
@@ -557,12 +617,12 @@ static void merge_entry(struct detector *d, const struct tick_ent *e)
 	if (!h)
 		return;
 	uint32_t hi = (uint32_t)(h - d->hosts);
-	h->netv = e->netv;
+	h->netv = (h->netv & ~NETV_LPM_BITS) | e->netv;
 	h->last_tick = (uint32_t)d->tick;
 	for (int c = 0; c < C__STORED; c++)
 		h->c[e->dir][c] += e->c[c];
-	if (h->hot[e->dir]) {
-		win_add(&d->hot[h->hot[e->dir] - 1].w, e->c);
+	if (h->netv & HOST_HOT(e->dir)) {
+		win_add(&d->hot[hotmap_get(d, hi, e->dir) - 1].w, e->c);
 		return;
 	}
 	if (wl || !over_fraction(limits_for(d, hg, e->dir), e->c, TICK_NS / 1e9, PROMOTE_DIV))
@@ -601,8 +661,8 @@ static void merge_shard(struct detector *d, int i)
 	}
 	d->pending[i] = false;
 	struct ticktab *t = &sh->tt[(e - 1) & 1];
-	for (uint32_t k = 0; k < t->n_used; k++)
-		merge_entry(d, &t->e[t->used[k]]);
+	for (uint32_t k = 0; k < t->n; k++)
+		merge_entry(d, &t->e[k]);
 	ticktab_clear(t);
 }
 
@@ -964,8 +1024,12 @@ struct detector *det_new(const struct conf *c, uint64_t seed, char *err, size_t 
 	d->hosts = calloc(d->n_hosts_cap, sizeof(*d->hosts));
 	d->hot_cap = c->limits.max_hot;
 	d->hot = calloc(d->hot_cap, sizeof(*d->hot));
+	for (slots = 16; slots < d->hot_cap * 2 + 2;)
+		slots <<= 1;
+	d->hotmap = calloc(slots, sizeof(*d->hotmap));
+	d->hotmap_mask = slots - 1;
 	d->free_host = d->free_hot = NONE;
-	if (!d->idx || !d->hosts || !d->hot)
+	if (!d->idx || !d->hosts || !d->hot || !d->hotmap)
 		goto oom;
 	d->lpm = build_lpm(c, err, errlen);
 	if (!d->lpm)
@@ -1073,6 +1137,7 @@ void det_free(struct detector *d)
 	free(d->hosts);
 	free(d->idx);
 	free(d->hot);
+	free(d->hotmap);
 	json_free(&d->j);
 	free(d);
 }

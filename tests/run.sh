@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test: unit tests, replay and netns integration tests (all against the
 # AddressSanitizer+UBSan build), then each fuzzer briefly. Prints one line per test and a last line
-# "N passed, N failed". ONLY=unit|replay|netns|fuzz runs one group. FUZZ_SECONDS sets the fuzz time.
+# "N passed, N failed". ONLY=lint|unit|replay|netns|fuzz runs one group. FUZZ_SECONDS sets the fuzz time.
 cd "$(dirname "$0")/.." || exit 1
 export MOAT_ROOT="$PWD"
 export MOATD="${MOATD:-$PWD/build/asan/moatd}"
@@ -34,6 +34,9 @@ run() { # name, command...
 
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
+if want lint; then
+	run "lint/clang-format" make -s check-format
+fi
 if want unit; then
 	for t in build/asan/tests/test_*; do
 		[ -x "$t" ] || continue

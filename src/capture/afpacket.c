@@ -27,7 +27,8 @@
 enum {
 	BLOCK_SIZE = 1 << 20,
 	FRAME_SIZE = 2048,
-	BLOCK_TIMEOUT_MS = 10, /* a block is handed over at least this often when traffic is light */
+	BLOCK_TIMEOUT_MS =
+	    10, /* a block is handed over at least this often when traffic is light */
 	MAX_WORKERS = 16,
 };
 
@@ -84,7 +85,8 @@ static int open_one(struct afp *a, struct afp_worker *w, int ifindex, unsigned r
 	}
 	w->n_blocks = req.tp_block_nr;
 	w->ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
-	w->ring = mmap(NULL, w->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, w->fd, 0);
+	w->ring =
+	    mmap(NULL, w->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, w->fd, 0);
 	if (w->ring == MAP_FAILED) /* MAP_LOCKED can fail under RLIMIT_MEMLOCK: try without */
 		w->ring = mmap(NULL, w->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
 	if (w->ring == MAP_FAILED) {
@@ -159,13 +161,14 @@ struct afp *afp_open(const struct capture *c, struct shard **shards, int n_worke
 static void walk_block(struct afp_worker *w, struct tpacket_block_desc *bd)
 {
 	uint32_t n = bd->hdr.bh1.num_pkts;
-	struct tpacket3_hdr *h = (struct tpacket3_hdr *)((uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
+	struct tpacket3_hdr *h =
+	    (struct tpacket3_hdr *)((uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
 	struct obs o;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t ts = (uint64_t)h->tp_sec * 1000000000ULL + h->tp_nsec;
-		if (decode_packet(LINK_ETHERNET, (uint8_t *)h + h->tp_mac, h->tp_snaplen, h->tp_len, ts,
-				  &o, &w->sh->st.dec) == DEC_OK)
+		if (decode_packet(LINK_ETHERNET, (uint8_t *)h + h->tp_mac, h->tp_snaplen, h->tp_len,
+				  ts, &o, &w->sh->st.dec) == DEC_OK)
 			shard_account(w->sh, &o);
 		h = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
 	}
@@ -179,7 +182,7 @@ static void *worker_main(void *arg)
 
 	while (!atomic_load_explicit(&w->afp->stop, memory_order_relaxed)) {
 		struct tpacket_block_desc *bd =
-			(struct tpacket_block_desc *)(w->ring + (size_t)b * BLOCK_SIZE);
+		    (struct tpacket_block_desc *)(w->ring + (size_t)b * BLOCK_SIZE);
 		shard_sync(w->sh);
 		if (!(atomic_load_explicit((_Atomic uint32_t *)&bd->hdr.bh1.block_status,
 					   memory_order_acquire) &
@@ -189,8 +192,8 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		walk_block(w, bd);
-		atomic_store_explicit((_Atomic uint32_t *)&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
-				      memory_order_release);
+		atomic_store_explicit((_Atomic uint32_t *)&bd->hdr.bh1.block_status,
+				      TP_STATUS_KERNEL, memory_order_release);
 		b = (b + 1) % w->n_blocks;
 	}
 	return NULL;

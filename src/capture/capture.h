@@ -18,8 +18,8 @@ struct replay_stats {
  * clock: ticks run as packet time crosses each 100 ms boundary, and at the end of the file the
  * clock runs on until every attack has ended. Stops early when *stop becomes nonzero.
  * Returns 0, or -1 with err set (unreadable file, unsupported link type). */
-int replay_pcap(const char *path, struct shard *sh, struct detector *d,
-		volatile sig_atomic_t *stop, struct replay_stats *rs, char *err, size_t errlen);
+int replay_pcap(const char *path, struct shard *sh, struct detector *d, volatile sig_atomic_t *stop,
+		struct replay_stats *rs, char *err, size_t errlen);
 
 /* Live AF_PACKET capture: one thread per worker, each with its own TPACKET_V3 ring, joined in a
  * PACKET_FANOUT group so the kernel spreads packets across them. */

@@ -13,8 +13,8 @@ static int link_supported(int dlt)
 	       dlt == LINK_IPV4 || dlt == LINK_IPV6 || dlt == 12 /* DLT_RAW on some BSDs */;
 }
 
-int replay_pcap(const char *path, struct shard *sh, struct detector *d,
-		volatile sig_atomic_t *stop, struct replay_stats *rs, char *err, size_t errlen)
+int replay_pcap(const char *path, struct shard *sh, struct detector *d, volatile sig_atomic_t *stop,
+		struct replay_stats *rs, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *hdr;
@@ -32,7 +32,8 @@ int replay_pcap(const char *path, struct shard *sh, struct detector *d,
 	int dlt = pcap_datalink(p);
 	if (!link_supported(dlt)) {
 		snprintf(err, errlen, "%s: link type %s (%d) is not supported", path,
-			 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?", dlt);
+			 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
+			 dlt);
 		pcap_close(p);
 		return -1;
 	}

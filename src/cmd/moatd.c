@@ -30,28 +30,29 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: moatd [-c FILE] [-r CAPTURE] [--events FILE|-] [options]\n"
-		"       moatd -t [-v] [-c FILE]\n"
-		"\n"
-		"DDoS detection: watches traffic to the protected networks, detects, classifies and\n"
-		"describes attacks within a second.\n"
-		"\n"
-		"  -c, --config FILE   configuration (default /etc/moat/moat.yaml)\n"
-		"  -t, --test          check the configuration and exit (0 = valid)\n"
-		"  -v, --verbose       with -t: print the effective configuration; else debug logging\n"
-		"  -r, --read FILE     replay a pcap/pcapng capture with its own timestamps as the\n"
-		"                      clock, instead of capturing live\n"
-		"      --events FILE   write events as JSON lines to FILE (- = stdout); overrides\n"
-		"                      events.file\n"
-		"      --stats         print counters to stderr at exit\n"
-		"      --seed N        hash key seed (default: random live, fixed for replays, so a\n"
-		"                      replay is repeatable)\n"
-		"  -h, --help          this text\n"
-		"  -V, --version       version\n"
-		"\n"
-		"Signals: SIGHUP reloads the configuration (a bad file is refused and the old one\n"
-		"kept) and reopens the events file; SIGTERM and SIGINT stop.\n");
+	fprintf(
+	    f,
+	    "usage: moatd [-c FILE] [-r CAPTURE] [--events FILE|-] [options]\n"
+	    "       moatd -t [-v] [-c FILE]\n"
+	    "\n"
+	    "DDoS detection: watches traffic to the protected networks, detects, classifies and\n"
+	    "describes attacks within a second.\n"
+	    "\n"
+	    "  -c, --config FILE   configuration (default /etc/moat/moat.yaml)\n"
+	    "  -t, --test          check the configuration and exit (0 = valid)\n"
+	    "  -v, --verbose       with -t: print the effective configuration; else debug logging\n"
+	    "  -r, --read FILE     replay a pcap/pcapng capture with its own timestamps as the\n"
+	    "                      clock, instead of capturing live\n"
+	    "      --events FILE   write events as JSON lines to FILE (- = stdout); overrides\n"
+	    "                      events.file\n"
+	    "      --stats         print counters to stderr at exit\n"
+	    "      --seed N        hash key seed (default: random live, fixed for replays, so a\n"
+	    "                      replay is repeatable)\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       version\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the configuration (a bad file is refused and the old one\n"
+	    "kept) and reopens the events file; SIGTERM and SIGINT stop.\n");
 }
 
 struct daemon {
@@ -105,7 +106,8 @@ static void reload(struct daemon *m)
 	notify_set_conf(m->notify, c);
 	if (m->n_old == (int)(sizeof(m->old_confs) / sizeof(m->old_confs[0]))) {
 		conf_free(m->old_confs[0]);
-		memmove(m->old_confs, m->old_confs + 1, sizeof(m->old_confs[0]) * (size_t)(m->n_old - 1));
+		memmove(m->old_confs, m->old_confs + 1,
+			sizeof(m->old_confs[0]) * (size_t)(m->n_old - 1));
 		m->n_old--;
 	}
 	m->old_confs[m->n_old++] = m->conf;
@@ -226,20 +228,24 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 
 	for (size_t i = 0; i < m->conf->n_captures; i++) {
 		if (m->conf->captures[i].kind != CAPTURE_AF_PACKET) {
-			snprintf(err, errlen, "capture %zu: only af_packet captures are supported "
-					      "by this build", i + 1);
+			snprintf(err, errlen,
+				 "capture %zu: only af_packet captures are supported "
+				 "by this build",
+				 i + 1);
 			return -1;
 		}
 		if (cap) {
-			snprintf(err, errlen, "more than one af_packet capture: run one moatd per "
-					      "interface for now");
+			snprintf(err, errlen,
+				 "more than one af_packet capture: run one moatd per "
+				 "interface for now");
 			return -1;
 		}
 		cap = &m->conf->captures[i];
 	}
 	if (!cap) {
-		snprintf(err, errlen, "%s: no capture configured (add capture: [{af_packet: "
-				      "{interface: IFACE}}] or replay a file with -r)",
+		snprintf(err, errlen,
+			 "%s: no capture configured (add capture: [{af_packet: "
+			 "{interface: IFACE}}] or replay a file with -r)",
 			 m->conf_path);
 		return -1;
 	}
@@ -298,11 +304,11 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},      {"read", required_argument, NULL, 'r'},
-		{"events", required_argument, NULL, 'E'}, {"stats", no_argument, NULL, 'S'},
-		{"seed", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},      {"read", required_argument, NULL, 'r'},
+	    {"events", required_argument, NULL, 'E'}, {"stats", no_argument, NULL, 'S'},
+	    {"seed", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	struct daemon m = {.conf_path = "/etc/moat/moat.yaml"};
 	const char *replay = NULL;
@@ -313,12 +319,24 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:tvr:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': m.conf_path = optarg; break;
-		case 't': test = true; break;
-		case 'v': verbose = true; break;
-		case 'r': replay = optarg; break;
-		case 'E': m.events_path = optarg; break;
-		case 'S': stats = true; break;
+		case 'c':
+			m.conf_path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'r':
+			replay = optarg;
+			break;
+		case 'E':
+			m.events_path = optarg;
+			break;
+		case 'S':
+			stats = true;
+			break;
 		case 's': {
 			char *end;
 			errno = 0;
@@ -330,9 +348,15 @@ int main(int argc, char **argv)
 			seed_set = true;
 			break;
 		}
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("moatd %s\n", MOAT_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("moatd %s\n", MOAT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {

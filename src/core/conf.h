@@ -43,7 +43,7 @@ struct thresholds {
 
 struct prefix {
 	struct maddr addr; /* IPv4-mapped for IPv4 */
-	int plen;          /* in the mapped space: IPv4 /24 is 120 */
+	int plen;	   /* in the mapped space: IPv4 /24 is 120 */
 };
 
 #define CONF_NAME_MAX 64
@@ -52,7 +52,7 @@ struct hostgroup {
 	char name[CONF_NAME_MAX];
 	struct prefix *prefixes;
 	size_t n_prefixes;
-	struct thresholds thr;       /* per host; keys not given inherit the global thresholds */
+	struct thresholds thr;	     /* per host; keys not given inherit the global thresholds */
 	struct thresholds total_thr; /* the whole group at once; 0 = not checked */
 };
 
@@ -87,9 +87,9 @@ struct conf {
 	size_t n_hostgroups;
 
 	struct {
-		double cooldown;        /* seconds below thresholds before attack_end (default 30) */
+		double cooldown; /* seconds below thresholds before attack_end (default 30) */
 		double update_interval; /* seconds between attack_update events (default 5) */
-		unsigned top_n;         /* items per vector list (default 5) */
+		unsigned top_n;		/* items per vector list (default 5) */
 	} detection;
 
 	struct {
@@ -103,14 +103,16 @@ struct conf {
 	} notify;
 
 	struct {
-		unsigned max_hosts;    /* tracked hosts, whole daemon (default 262144) */
-		unsigned max_hot;      /* hosts with a full 1 s window and vector sketches (default 16384) */
-		double host_idle;      /* seconds without traffic before a host is evicted (default 300) */
+		unsigned max_hosts; /* tracked hosts, whole daemon (default 262144) */
+		unsigned
+		    max_hot; /* hosts with a full 1 s window and vector sketches (default 16384) */
+		double
+		    host_idle; /* seconds without traffic before a host is evicted (default 300) */
 	} limits;
 
 	struct {
-		char *file;  /* NULL: stderr */
-		int level;   /* LOG_ERR..LOG_DEBUG, default LOG_INFO */
+		char *file; /* NULL: stderr */
+		int level;  /* LOG_ERR..LOG_DEBUG, default LOG_INFO */
 	} log;
 
 	struct capture *captures;

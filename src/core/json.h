@@ -15,15 +15,15 @@ struct json {
 	int depth;
 	bool first[JSON_DEPTH]; /* no comma needed before the next item at this depth */
 	bool after_key;
-	bool oom;               /* an allocation failed: the output is incomplete */
+	bool oom; /* an allocation failed: the output is incomplete */
 };
 
 void json_init(struct json *j);
 void json_free(struct json *j);
 void json_reset(struct json *j);
-void json_obj(struct json *j);  /* { */
-void json_end(struct json *j);  /* } */
-void json_arr(struct json *j);  /* [ */
+void json_obj(struct json *j);	/* { */
+void json_end(struct json *j);	/* } */
+void json_arr(struct json *j);	/* [ */
 void json_aend(struct json *j); /* ] */
 void json_key(struct json *j, const char *k);
 void json_str(struct json *j, const char *s);

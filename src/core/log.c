@@ -34,7 +34,7 @@ void log_set_level(int level)
 
 void log_msg(int level, const char *fmt, ...)
 {
-	static const char *names[] = {"emerg", "alert", "crit", "error",
+	static const char *names[] = {"emerg",	 "alert",  "crit", "error",
 				      "warning", "notice", "info", "debug"};
 	char buf[2048];
 	struct timespec ts;
@@ -46,9 +46,10 @@ void log_msg(int level, const char *fmt, ...)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900,
-		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     ts.tv_nsec / 1000000, names[level & 7]);
+	n = snprintf(buf, sizeof(buf),
+		     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900, tm.tm_mon + 1,
+		     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+		     names[level & 7]);
 	va_start(ap, fmt);
 	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

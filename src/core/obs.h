@@ -36,20 +36,20 @@ enum {
 };
 
 struct obs {
-	uint64_t ts_ns;    /* nanoseconds since the epoch, from the one clock */
-	struct maddr src;  /* IPv4-mapped for family 4 */
+	uint64_t ts_ns;	  /* nanoseconds since the epoch, from the one clock */
+	struct maddr src; /* IPv4-mapped for family 4 */
 	struct maddr dst;
 	uint64_t packets;  /* packets this record stands for (1 for a packet, scaled for flows) */
-	uint64_t bytes;    /* L3 bytes as on the wire (IP total length), scaled likewise */
-	uint32_t len;      /* L3 length of one packet (for flows: bytes/packets) */
-	uint16_t sport;    /* 0 when not TCP/UDP or a non-first fragment */
-	uint16_t dport;    /* for ICMP/ICMPv6: type << 8 | code in dport, sport 0 */
-	uint8_t family;    /* 4 or 6 */
-	uint8_t proto;     /* IP protocol number of the L4 header (after IPv6 ext headers) */
+	uint64_t bytes;	   /* L3 bytes as on the wire (IP total length), scaled likewise */
+	uint32_t len;	   /* L3 length of one packet (for flows: bytes/packets) */
+	uint16_t sport;	   /* 0 when not TCP/UDP or a non-first fragment */
+	uint16_t dport;	   /* for ICMP/ICMPv6: type << 8 | code in dport, sport 0 */
+	uint8_t family;	   /* 4 or 6 */
+	uint8_t proto;	   /* IP protocol number of the L4 header (after IPv6 ext headers) */
 	uint8_t tcp_flags; /* OR of flags for flows */
-	uint8_t ttl;       /* TTL or hop limit */
-	uint8_t frag;      /* enum obs_frag */
-	uint8_t l4;        /* 1: ports/ICMP type/TCP flags were read from a captured L4 header.
+	uint8_t ttl;	   /* TTL or hop limit */
+	uint8_t frag;	   /* enum obs_frag */
+	uint8_t l4;	   /* 1: ports/ICMP type/TCP flags were read from a captured L4 header.
 			    * 0: no L4 header (non-first fragment, other protocol) or the capture
 			    * was cut before it; the port fields are 0 and mean nothing */
 	uint8_t pad[2];

@@ -71,8 +71,8 @@ void sipkey_init(struct sipkey *key, uint64_t seed)
 		return;
 	}
 	if (getrandom(key, sizeof(*key), 0) != sizeof(*key)) {
-		/* getrandom cannot fail for 16 bytes after boot; fall back to a fixed key rather than
-		 * none */
+		/* getrandom cannot fail for 16 bytes after boot; fall back to a fixed key rather
+		 * than none */
 		key->k0 = 0x0706050403020100ULL;
 		key->k1 = 0x0f0e0d0c0b0a0908ULL;
 	}

@@ -118,8 +118,8 @@ static uint64_t flow_hash(const struct shard *sh, const struct obs *o)
 	return siphash13(&sh->key, &k, sizeof(k));
 }
 
-static struct tick_ent *tick_get(struct ticktab *t, uint64_t h, const struct maddr *a,
-				 uint8_t dir, uint32_t netv)
+static struct tick_ent *tick_get(struct ticktab *t, uint64_t h, const struct maddr *a, uint8_t dir,
+				 uint32_t netv)
 {
 	uint32_t i = (uint32_t)h & t->mask;
 

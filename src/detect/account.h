@@ -31,7 +31,7 @@ enum ctr {
 	C_SYN_P, /* SYN set, ACK clear: connection attempts */
 	C_FRAG_P,
 	C_FRAG_B,
-	C_FLOWS, /* flows seen for the first time in the current second */
+	C_FLOWS,   /* flows seen for the first time in the current second */
 	C_OTHER_P, /* OTHER last: the host table derives it instead of storing it */
 	C_OTHER_B,
 	C__COUNT
@@ -59,10 +59,10 @@ struct tick_ent {
  * entries filled in arrival order. Memory in use follows the hosts seen in a tick, not the
  * capacity: the index is 4 bytes a slot, and only the first n entries are ever touched. */
 struct ticktab {
-	uint32_t *idx;  /* entry + 1, 0 = empty */
+	uint32_t *idx; /* entry + 1, 0 = empty */
 	struct tick_ent *e;
-	uint32_t n;     /* entries in use: e[0..n) */
-	uint32_t mask;  /* index slots - 1 */
+	uint32_t n;	/* entries in use: e[0..n) */
+	uint32_t mask;	/* index slots - 1 */
 	uint32_t limit; /* refuse new entries past this many (index load factor 1/2) */
 };
 
@@ -73,7 +73,7 @@ struct hotset {
 		struct maddr addr;
 		uint32_t hot; /* detector's hot index + 1; 0 = empty slot */
 		uint8_t dir;
-	} *slot;
+	} * slot;
 	uint32_t mask;
 	uint32_t n;
 	uint8_t *group_hot[DIR__COUNT]; /* per hostgroup index + 1: nonzero = sample for it */
@@ -88,7 +88,7 @@ struct netview {
 
 /* A sampled packet of a hot host or group, for the attack vector. */
 struct feed_rec {
-	uint32_t hot;   /* hot index + 1, or 0 when only the group is hot */
+	uint32_t hot;	/* hot index + 1, or 0 when only the group is hot */
 	uint16_t group; /* hostgroup index + 1, or 0 */
 	uint8_t dir;
 	uint8_t proto;
@@ -99,7 +99,7 @@ struct feed_rec {
 	uint16_t sport;
 	uint16_t dport;
 	uint32_t len;
-	uint32_t weight; /* packets this sample stands for (sampling rate * obs packets) */
+	uint32_t weight;   /* packets this sample stands for (sampling rate * obs packets) */
 	struct maddr peer; /* the other end: the source for incoming traffic */
 	struct maddr host;
 };
@@ -108,15 +108,15 @@ struct feed_rec {
 
 /* Global counters of a shard, cumulative, written by the worker only. */
 struct shard_stats {
-	uint64_t obs;            /* obs accounted */
-	uint64_t unprotected;    /* obs with neither end in networks */
+	uint64_t obs;	      /* obs accounted */
+	uint64_t unprotected; /* obs with neither end in networks */
 	uint64_t dir_pkts[DIR__COUNT];
 	uint64_t dir_bytes[DIR__COUNT];
-	uint64_t tick_full;      /* obs not accounted per host: tick table full */
-	uint64_t feed_dropped;   /* samples lost: feed ring full */
+	uint64_t tick_full;	 /* obs not accounted per host: tick table full */
+	uint64_t feed_dropped;	 /* samples lost: feed ring full */
 	uint64_t flow_evictions; /* flow filter bucket full: a flow may be counted twice */
 	struct decode_stats dec; /* packet decoders fill this */
-	uint64_t capture_drops;  /* kernel drops reported by the capture (AF_PACKET, pcap) */
+	uint64_t capture_drops;	 /* kernel drops reported by the capture (AF_PACKET, pcap) */
 };
 
 struct shard {

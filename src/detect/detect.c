@@ -28,11 +28,11 @@
 
 enum {
 	PROMOTE_DIV = 4,    /* promote at 1/4 of a threshold in one tick */
-	DEMOTE_DIV = 8,     /* demote below 1/8 of every threshold... */
+	DEMOTE_DIV = 8,	    /* demote below 1/8 of every threshold... */
 	DEMOTE_TICKS = 50,  /* ...for 5 s, when not under attack */
 	DECAY_TICKS = 50,   /* vector sketches halve every 5 s */
 	FEED_BUDGET = 2048, /* samples per shard per tick we aim for: 20k/s, shares to ~1% */
-	VEC_MAX = 4096,     /* vectors (sketch sets) at once: ~5 KiB each */
+	VEC_MAX = 4096,	    /* vectors (sketch sets) at once: ~5 KiB each */
 	ACK_WAIT_US = 20000,
 	VIEWS = 32,
 };
@@ -99,7 +99,7 @@ struct detector {
 	struct hotmap_slot {
 		uint32_t key; /* host index << 1 | dir, + 1; 0 = empty */
 		uint32_t hot;
-	} *hotmap;
+	} * hotmap;
 	uint32_t hotmap_mask;
 	uint32_t n_vec;
 
@@ -137,18 +137,30 @@ static const uint32_t NONE = 0xffffffffu;
 double thr_metric(enum thr t, const uint64_t s[C__COUNT], double secs)
 {
 	switch (t) {
-	case THR_PPS: return (double)s[C_PKTS] / secs;
-	case THR_MBPS: return (double)s[C_BYTES] * 8 / 1e6 / secs;
-	case THR_FLOWS: return (double)s[C_FLOWS] / secs;
-	case THR_TCP_PPS: return (double)s[C_TCP_P] / secs;
-	case THR_UDP_PPS: return (double)s[C_UDP_P] / secs;
-	case THR_ICMP_PPS: return (double)s[C_ICMP_P] / secs;
-	case THR_SYN_PPS: return (double)s[C_SYN_P] / secs;
-	case THR_FRAG_PPS: return (double)s[C_FRAG_P] / secs;
-	case THR_TCP_MBPS: return (double)s[C_TCP_B] * 8 / 1e6 / secs;
-	case THR_UDP_MBPS: return (double)s[C_UDP_B] * 8 / 1e6 / secs;
-	case THR_ICMP_MBPS: return (double)s[C_ICMP_B] * 8 / 1e6 / secs;
-	default: return 0;
+	case THR_PPS:
+		return (double)s[C_PKTS] / secs;
+	case THR_MBPS:
+		return (double)s[C_BYTES] * 8 / 1e6 / secs;
+	case THR_FLOWS:
+		return (double)s[C_FLOWS] / secs;
+	case THR_TCP_PPS:
+		return (double)s[C_TCP_P] / secs;
+	case THR_UDP_PPS:
+		return (double)s[C_UDP_P] / secs;
+	case THR_ICMP_PPS:
+		return (double)s[C_ICMP_P] / secs;
+	case THR_SYN_PPS:
+		return (double)s[C_SYN_P] / secs;
+	case THR_FRAG_PPS:
+		return (double)s[C_FRAG_P] / secs;
+	case THR_TCP_MBPS:
+		return (double)s[C_TCP_B] * 8 / 1e6 / secs;
+	case THR_UDP_MBPS:
+		return (double)s[C_UDP_B] * 8 / 1e6 / secs;
+	case THR_ICMP_MBPS:
+		return (double)s[C_ICMP_B] * 8 / 1e6 / secs;
+	default:
+		return 0;
 	}
 }
 
@@ -328,8 +340,7 @@ static uint32_t exceeded_set(const uint64_t *lim, const uint64_t *sum)
 
 static void emit(struct detector *d, enum ev_kind k, struct attack *a)
 {
-	static const char *const names[EV__COUNT] = {"attack_start", "attack_update",
-						     "attack_end"};
+	static const char *const names[EV__COUNT] = {"attack_start", "attack_update", "attack_end"};
 	struct json *j = &d->j;
 	char target[CONF_NAME_MAX + MADDR_STRLEN];
 	const char *hg = a->hg >= 0 ? d->conf->hostgroups[a->hg].name : NULL;
@@ -404,13 +415,13 @@ static void emit(struct detector *d, enum ev_kind k, struct attack *a)
 	json_end(j);
 
 	struct event ev = {
-		.kind = k,
-		.ts_ns = d->now_ns,
-		.a = a,
-		.target = target,
-		.hostgroup = hg,
-		.json = j->buf,
-		.json_len = j->len,
+	    .kind = k,
+	    .ts_ns = d->now_ns,
+	    .a = a,
+	    .target = target,
+	    .hostgroup = hg,
+	    .json = j->buf,
+	    .json_len = j->len,
 	};
 	for (int i = 0; i < d->n_subs; i++)
 		d->subs[i].fn(d->subs[i].arg, &ev);
@@ -472,7 +483,8 @@ static bool attack_step(struct detector *d, struct attack *a, const struct windo
 		attack_rates(a, w, false);
 		a->type = classify(w->sum, a->vec);
 	}
-	if (!exceeded && d->now_ns - a->last_over_ns >= (uint64_t)(d->conf->detection.cooldown * 1e9)) {
+	if (!exceeded &&
+	    d->now_ns - a->last_over_ns >= (uint64_t)(d->conf->detection.cooldown * 1e9)) {
 		attack_rates(a, w, false);
 		a->end_ns = d->now_ns;
 		emit(d, EV_ATTACK_END, a);
@@ -525,7 +537,8 @@ static void hotmap_del(struct detector *d, uint32_t host, uint8_t dir)
 	while (d->hotmap[i].key != key)
 		i = (i + 1) & d->hotmap_mask;
 	d->hotmap[i].key = 0;
-	for (uint32_t j = (i + 1) & d->hotmap_mask; d->hotmap[j].key; j = (j + 1) & d->hotmap_mask) {
+	for (uint32_t j = (i + 1) & d->hotmap_mask; d->hotmap[j].key;
+	     j = (j + 1) & d->hotmap_mask) {
 		uint32_t k = hotmap_home(d, d->hotmap[j].key);
 		bool move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
 		if (move) {
@@ -941,12 +954,13 @@ static struct lpm *build_lpm(const struct conf *c, char *err, size_t errlen)
 		ins[k++] = (struct pfx_ins){&c->whitelist[i], merge_whitelist, 0};
 	for (size_t g = 0; g < c->n_hostgroups; g++)
 		for (size_t i = 0; i < c->hostgroups[g].n_prefixes; i++)
-			ins[k++] = (struct pfx_ins){&c->hostgroups[g].prefixes[i], merge_group, g + 1};
+			ins[k++] =
+			    (struct pfx_ins){&c->hostgroups[g].prefixes[i], merge_group, g + 1};
 	/* stable order for equal lengths: networks, then whitelist, then groups */
 	qsort(ins, k, sizeof(*ins), cmp_ins);
 	for (size_t i = 0; i < k; i++)
-		if (lpm_insert(t, &ins[i].p->addr, ins[i].p->plen, ins[i].fn,
-			       (void *)ins[i].arg) < 0) {
+		if (lpm_insert(t, &ins[i].p->addr, ins[i].p->plen, ins[i].fn, (void *)ins[i].arg) <
+		    0) {
 			snprintf(err, errlen, "prefix table too large (more than %u nodes)",
 				 t->max_nodes);
 			goto fail;

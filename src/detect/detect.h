@@ -14,7 +14,7 @@
 
 enum {
 	TICK_NS = 100000000ULL, /* 100 ms */
-	WIN_TICKS = 10,         /* 1 s sliding window */
+	WIN_TICKS = 10,		/* 1 s sliding window */
 	MAX_SHARDS = 64,
 };
 
@@ -23,19 +23,19 @@ enum ev_kind { EV_ATTACK_START = 0, EV_ATTACK_UPDATE, EV_ATTACK_END, EV__COUNT }
 /* An attack on one host in one direction, or on a whole hostgroup (carpet bombing). */
 struct attack {
 	char id[40];
-	bool group;         /* target is the hostgroup as a whole */
+	bool group;	     /* target is the hostgroup as a whole */
 	struct maddr target; /* when !group */
-	int hg;             /* hostgroup index, -1 for none */
+	int hg;		     /* hostgroup index, -1 for none */
 	uint8_t dir;
 	enum atype type;
 	uint64_t start_ns, last_over_ns, next_update_ns, end_ns;
 	double pps, bps, peak_pps, peak_bps;
 	double rate[THR__COUNT]; /* current values of every threshold metric */
-	uint32_t exceeded;      /* thresholds over their limit now (bit per enum thr) */
-	uint32_t ever_exceeded; /* over their limit at any time in this attack */
-	uint64_t pkts, bytes;   /* seen during the attack */
-	const uint64_t *limit;  /* the thresholds this attack is measured against [THR__COUNT] */
-	struct vec *vec;        /* may be NULL when no sketch memory was left */
+	uint32_t exceeded;	 /* thresholds over their limit now (bit per enum thr) */
+	uint32_t ever_exceeded;	 /* over their limit at any time in this attack */
+	uint64_t pkts, bytes;	 /* seen during the attack */
+	const uint64_t *limit;	 /* the thresholds this attack is measured against [THR__COUNT] */
+	struct vec *vec;	 /* may be NULL when no sketch memory was left */
 };
 
 /* What a subscriber receives: the event and its JSON line (no newline). */
@@ -43,7 +43,7 @@ struct event {
 	enum ev_kind kind;
 	uint64_t ts_ns;
 	const struct attack *a;
-	const char *target; /* printable: address or hostgroup name */
+	const char *target;    /* printable: address or hostgroup name */
 	const char *hostgroup; /* NULL when none */
 	const char *json;
 	size_t json_len;
@@ -53,15 +53,15 @@ typedef void (*event_fn)(void *arg, const struct event *ev);
 
 struct det_stats {
 	uint64_t ticks;
-	uint64_t hosts;          /* tracked now */
-	uint64_t hosts_full;     /* (host, tick) merges refused: host table full */
+	uint64_t hosts;	     /* tracked now */
+	uint64_t hosts_full; /* (host, tick) merges refused: host table full */
 	uint64_t hosts_evicted;
-	uint64_t hot;            /* hot (host, dir) now */
-	uint64_t hot_full;       /* promotions refused: hot pool full */
-	uint64_t vec_full;       /* attacks without a vector: sketch pool full */
+	uint64_t hot;	   /* hot (host, dir) now */
+	uint64_t hot_full; /* promotions refused: hot pool full */
+	uint64_t vec_full; /* attacks without a vector: sketch pool full */
 	uint64_t attacks_active;
 	uint64_t attacks_total;
-	uint64_t shard_lag;      /* ticks a shard did not ack in time (its counts move to later) */
+	uint64_t shard_lag; /* ticks a shard did not ack in time (its counts move to later) */
 	uint64_t feed_samples;
 };
 

@@ -141,21 +141,21 @@ void vec_decay(struct vec *v)
 }
 
 static const char *const atype_names[AT__COUNT] = {
-	[AT_UNKNOWN] = "unknown",
-	[AT_SYN_FLOOD] = "syn_flood",
-	[AT_ACK_FLOOD] = "ack_flood",
-	[AT_RST_FLOOD] = "rst_flood",
-	[AT_UDP_FLOOD] = "udp_flood",
-	[AT_ICMP_FLOOD] = "icmp_flood",
-	[AT_FRAGMENT_FLOOD] = "fragment_flood",
-	[AT_DNS_AMP] = "dns_amplification",
-	[AT_NTP_AMP] = "ntp_amplification",
-	[AT_SSDP_AMP] = "ssdp_amplification",
-	[AT_MEMCACHED_AMP] = "memcached_amplification",
-	[AT_CLDAP_AMP] = "cldap_amplification",
-	[AT_CHARGEN_AMP] = "chargen_amplification",
-	[AT_SNMP_AMP] = "snmp_amplification",
-	[AT_IP_FLOOD] = "ip_flood",
+    [AT_UNKNOWN] = "unknown",
+    [AT_SYN_FLOOD] = "syn_flood",
+    [AT_ACK_FLOOD] = "ack_flood",
+    [AT_RST_FLOOD] = "rst_flood",
+    [AT_UDP_FLOOD] = "udp_flood",
+    [AT_ICMP_FLOOD] = "icmp_flood",
+    [AT_FRAGMENT_FLOOD] = "fragment_flood",
+    [AT_DNS_AMP] = "dns_amplification",
+    [AT_NTP_AMP] = "ntp_amplification",
+    [AT_SSDP_AMP] = "ssdp_amplification",
+    [AT_MEMCACHED_AMP] = "memcached_amplification",
+    [AT_CLDAP_AMP] = "cldap_amplification",
+    [AT_CHARGEN_AMP] = "chargen_amplification",
+    [AT_SNMP_AMP] = "snmp_amplification",
+    [AT_IP_FLOOD] = "ip_flood",
 };
 
 const char *atype_name(enum atype t)
@@ -168,8 +168,8 @@ static const struct {
 	uint16_t port;
 	enum atype type;
 } amp_ports[] = {
-	{53, AT_DNS_AMP},     {123, AT_NTP_AMP},    {1900, AT_SSDP_AMP}, {11211, AT_MEMCACHED_AMP},
-	{389, AT_CLDAP_AMP}, {19, AT_CHARGEN_AMP}, {161, AT_SNMP_AMP},
+    {53, AT_DNS_AMP},	 {123, AT_NTP_AMP},    {1900, AT_SSDP_AMP}, {11211, AT_MEMCACHED_AMP},
+    {389, AT_CLDAP_AMP}, {19, AT_CHARGEN_AMP}, {161, AT_SNMP_AMP},
 };
 
 static bool dominates(uint64_t part, uint64_t whole)
@@ -241,13 +241,21 @@ enum atype classify(const uint64_t sum[C__COUNT], const struct vec *v)
 static const char *proto_name(uint32_t p, char *buf, size_t n)
 {
 	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 50: return "esp";
-	case 58: return "icmpv6";
-	default: snprintf(buf, n, "%u", p); return buf;
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 47:
+		return "gre";
+	case 50:
+		return "esp";
+	case 58:
+		return "icmpv6";
+	default:
+		snprintf(buf, n, "%u", p);
+		return buf;
 	}
 }
 
@@ -313,9 +321,9 @@ static void feature_json(const struct vec *v, enum vfeat f, struct json *j, unsi
 void vec_json(const struct vec *v, struct json *j, unsigned top_n)
 {
 	static const char *const names[VF__COUNT] = {
-		[VF_PROTO] = "protocols",  [VF_SPORT] = "src_ports",   [VF_DPORT] = "dst_ports",
-		[VF_LEN] = "lengths",      [VF_TTL] = "ttls",          [VF_TCPFLAGS] = "tcp_flags",
-		[VF_ICMP] = "icmp_types",  [VF_SRC] = "src_addrs",     [VF_SRCPFX] = "src_prefixes",
+	    [VF_PROTO] = "protocols", [VF_SPORT] = "src_ports", [VF_DPORT] = "dst_ports",
+	    [VF_LEN] = "lengths",     [VF_TTL] = "ttls",	[VF_TCPFLAGS] = "tcp_flags",
+	    [VF_ICMP] = "icmp_types", [VF_SRC] = "src_addrs",	[VF_SRCPFX] = "src_prefixes",
 	};
 
 	json_obj(j);

@@ -14,7 +14,7 @@
 struct sk_item {
 	uint8_t key[16];
 	uint64_t count; /* upper bound of the item's weight */
-	uint64_t err;   /* count - err is a lower bound */
+	uint64_t err;	/* count - err is a lower bound */
 };
 
 struct sketch {

@@ -30,6 +30,19 @@ size=$(stat -c %s "$T/ok.pcap")
 head -c $((size - 100)) "$T/ok.pcap" >"$T/cut.pcap"
 $MOATD -c "$T/good.yaml" -r "$T/cut.pcap" --stats 2>"$T/out"
 check "a truncated capture is reported, not crashed on: $(grep -i trunc "$T/out" | head -1)" grep -qi "truncated\|after" "$T/out"
+# events.file from the config, appended across runs (log rotation is the operator's)
+$MOAT_GEN -o "$T/flood.pcap" -d 6 --attack udp:198.51.100.5:30k:start=1:dur=2 2>/dev/null
+printf 'networks: [198.51.100.0/24]\nthresholds: {pps: 20000}\ndetection: {cooldown: 1}\nevents: {file: %s}\n' "$T/events.json" >"$T/ev.yaml"
+$MOATD -c "$T/ev.yaml" -r "$T/flood.pcap" 2>/dev/null
+$MOATD -c "$T/ev.yaml" -r "$T/flood.pcap" 2>/dev/null
+check "events.file gets the events, appended: $(grep -c attack_ "$T/events.json") lines" \
+	[ "$(grep -c attack_start "$T/events.json")" -eq 2 ]
+check "every events line is JSON" sh -c "jq -e . '$T/events.json' >/dev/null"
+printf 'networks: [198.51.100.0/24]\nevents: {file: /nonexistent/dir/ev.json}\n' >"$T/evbad.yaml"
+$MOATD -c "$T/evbad.yaml" -r "$T/flood.pcap" 2>"$T/out"
+rc=$?
+check "an events file that cannot be opened is an error naming it (rc $rc)" \
+	sh -c "[ $rc -eq 1 ] && grep -q /nonexistent/dir/ev.json '$T/out'"
 $MOATD --bogus 2>"$T/out"
 check "an unknown option exits 2" [ $? -eq 2 ]
 $MOATD --help >"$T/out"

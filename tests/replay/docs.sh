@@ -14,9 +14,10 @@ rc=$?
 check "examples/moat.yaml loads with -t (rc $rc): $(cat "$T/ex.err")" [ $rc -eq 0 ]
 $MOATD -t -v -c "$EX" >"$T/canon.yaml" 2>"$T/canon.err"
 rc=$?
-check "-t -v prints examples/moat.yaml (rc $rc)" [ $rc -eq 0 ] && [ -s "$T/canon.yaml" ]
+check "-t -v prints examples/moat.yaml (rc $rc)" sh -c "[ $rc -eq 0 ] && [ -s '$T/canon.yaml' ]"
 $MOATD -t -c "$T/canon.yaml" 2>"$T/canon2.err"
-check "its printed form loads back: $(cat "$T/canon2.err")" [ $? -eq 0 ]
+rc=$?
+check "its printed form loads back (rc $rc): $(cat "$T/canon2.err")" [ $rc -eq 0 ]
 
 # ---- the example notify script: logs through logger(1), acts on nothing by default ----
 mkdir -p "$T/bin"
@@ -35,18 +36,19 @@ check "notify.sh logs the ban: $(head -1 "$T/syslog" 2>/dev/null)" \
 check "notify.sh logs the details" grep -q "Attack type: syn_flood" "$T/syslog"
 echo '{"event":"attack_end"}' |
 	PATH="$T/bin:$PATH" sh "$NOTIFY" 2001:db8:5::7 outgoing 12 unban >/dev/null 2>&1
-check "notify.sh unban exits 0" [ $? -eq 0 ]
+rc=$?
+check "notify.sh unban exits 0 (rc $rc)" [ $rc -eq 0 ]
 PATH="$T/bin:$PATH" sh "$NOTIFY" '198.51.100.5;id' incoming 1 ban </dev/null >/dev/null 2>&1
 rc=$?
 check "notify.sh refuses a malformed IP (rc $rc)" [ $rc -eq 2 ]
 
 # ---- (b) every man page renders without warnings ----
 if command -v man >/dev/null 2>&1; then
-	renderer=man
+	renderer='man'
 elif command -v groff >/dev/null 2>&1; then
-	renderer=groff
+	renderer='groff'
 elif command -v mandoc >/dev/null 2>&1; then
-	renderer=mandoc
+	renderer='mandoc'
 else
 	renderer=
 fi
@@ -58,6 +60,7 @@ render() { # FILE: the page as text on stdout
 	esac
 }
 warnings() { # FILE: every warning on stdout, nothing when the page is clean
+	# shellcheck disable=SC2069 # stderr to the caller, the page itself to /dev/null
 	case $renderer in
 	man) MANWIDTH=80 man --warnings=w -l "$1" 2>&1 >/dev/null ;;
 	groff) groff -man -Tutf8 -ww -z "$1" 2>&1 ;;
@@ -78,14 +81,14 @@ for f in "$MAN"/*.1 "$MAN"/*.5 "$MAN"/*.8; do
 	check "$p has no warnings: $(head -3 "$T/warn" | tr '\n' ' ')" [ ! -s "$T/warn" ]
 	# .TH NAME SECTION matches the file name (moatd.8: .TH MOATD 8)
 	base=$(basename "$f")
-	th=$(sed -n 's/^\.TH \([^ ]*\) \([^ ]*\).*/\1.\2/p' "$f" | head -1 | tr 'A-Z' 'a-z')
+	th=$(sed -n 's/^\.TH \([^ ]*\) \([^ ]*\).*/\1.\2/p' "$f" | head -1 | tr '[:upper:]' '[:lower:]')
 	check "$p: .TH says '$th'" [ "$th" = "$base" ]
 done
 check "docs/man holds the three pages (found $pages)" [ $pages -ge 3 ]
 
 # ---- (c) the pages cover the code ----
-# Roff source as plain text: \- is -, font changes and \& go.
-plain() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' -e 's/\\&//g' "$@"; }
+# Roff source (stdin) as plain text: \- is -, font changes and \& go.
+plain() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' -e 's/\\&//g'; }
 # The tags of the .TP paragraphs (the line after each .TP) of section SECTION, or of every
 # section when SECTION is empty, one word per line, macros and quotes dropped.
 tags() { # FILE SECTION

@@ -22,7 +22,7 @@ static int t_checks, t_failed;
 		t_checks++;                                                                        \
 		if (_a != _b) {                                                                    \
 			t_failed++;                                                                \
-			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, %s == %lld\n",          \
+			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, %s == %lld\n",        \
 				__FILE__, __LINE__, #a, _a, #b, _b);                               \
 		}                                                                                  \
 	} while (0)
@@ -33,7 +33,7 @@ static int t_checks, t_failed;
 		t_checks++;                                                                        \
 		if (!_a || !_b || strcmp(_a, _b) != 0) {                                           \
 			t_failed++;                                                                \
-			fprintf(stderr, "%s:%d: CHECK_STR failed: \"%s\" != \"%s\"\n", __FILE__,     \
+			fprintf(stderr, "%s:%d: CHECK_STR failed: \"%s\" != \"%s\"\n", __FILE__,   \
 				__LINE__, _a ? _a : "(null)", _b ? _b : "(null)");                 \
 		}                                                                                  \
 	} while (0)

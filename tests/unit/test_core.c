@@ -93,7 +93,8 @@ static void test_lpm_random(void)
 			maddr_from_v4(&p[n].a, v4);
 			maddr_mask(&p[n].a, len);
 			p[n].plen = len;
-			CHECK_EQ(lpm_insert(&t, &p[n].a, len, set_val, (void *)(uintptr_t)(n + 1)), 0);
+			CHECK_EQ(lpm_insert(&t, &p[n].a, len, set_val, (void *)(uintptr_t)(n + 1)),
+				 0);
 			n++;
 		}
 	}

@@ -155,15 +155,16 @@ static void run(const char *yaml, struct stream *s, int ns, double secs)
 	conf_free(c);
 }
 
-static const char *base_yaml = "networks: [198.51.100.0/24, 2001:db8:5::/48]\n"
-			       "whitelist: [198.51.100.10/32]\n"
-			       "thresholds: {pps: 20000, mbps: 1000, syn_pps: 10000, flows: 100000}\n"
-			       "hostgroups:\n"
-			       "  - name: web\n"
-			       "    prefixes: [198.51.100.16/28]\n"
-			       "    thresholds: {pps: 5000}\n"
-			       "    total_thresholds: {pps: 30000}\n"
-			       "detection: {cooldown: 5}\n";
+static const char *base_yaml =
+    "networks: [198.51.100.0/24, 2001:db8:5::/48]\n"
+    "whitelist: [198.51.100.10/32]\n"
+    "thresholds: {pps: 20000, mbps: 1000, syn_pps: 10000, flows: 100000}\n"
+    "hostgroups:\n"
+    "  - name: web\n"
+    "    prefixes: [198.51.100.16/28]\n"
+    "    thresholds: {pps: 5000}\n"
+    "    total_thresholds: {pps: 30000}\n"
+    "detection: {cooldown: 5}\n";
 
 static int find(const char *kind, int from)
 {
@@ -184,9 +185,9 @@ static int count(const char *kind)
 static void test_syn_flood(void)
 {
 	struct stream s[] = {
-		/* background to the same host: web clients */
-		{"192.0.2.7", "198.51.100.5", 6, 0x18, 0, 40000, 443, 800, 200, 0, 40},
-		{NULL, "198.51.100.5", 6, TCPF_SYN, 0, 0, 80, 60, 50000, 10.05, 25.05},
+	    /* background to the same host: web clients */
+	    {"192.0.2.7", "198.51.100.5", 6, 0x18, 0, 40000, 443, 800, 200, 0, 40},
+	    {NULL, "198.51.100.5", 6, TCPF_SYN, 0, 0, 80, 60, 50000, 10.05, 25.05},
 	};
 	run(base_yaml, s, 2, 40);
 	int st = find("attack_start", 0), en = find("attack_end", 0);
@@ -224,7 +225,7 @@ static void test_syn_flood(void)
 static void test_below_threshold(void)
 {
 	struct stream s[] = {
-		{NULL, "198.51.100.5", 17, 0, 0, 0, 5000, 200, 15000, 0, 20},
+	    {NULL, "198.51.100.5", 17, 0, 0, 0, 5000, 200, 15000, 0, 20},
 	};
 	run(base_yaml, s, 1, 20);
 	CHECK_EQ(n_ev, 0);
@@ -234,8 +235,8 @@ static void test_dns_amp_fragments(void)
 {
 	/* responses larger than the MTU: first fragments carry sport 53, later ones no ports */
 	struct stream s[] = {
-		{NULL, "198.51.100.6", 17, 0, OBS_FRAG_FIRST, 53, 0, 1500, 15000, 2, 8},
-		{NULL, "198.51.100.6", 17, 0, OBS_FRAG_LATER, 0, 0, 900, 15000, 2, 8},
+	    {NULL, "198.51.100.6", 17, 0, OBS_FRAG_FIRST, 53, 0, 1500, 15000, 2, 8},
+	    {NULL, "198.51.100.6", 17, 0, OBS_FRAG_LATER, 0, 0, 900, 15000, 2, 8},
 	};
 	run(base_yaml, s, 2, 12);
 	int st = find("attack_start", 0);
@@ -256,23 +257,23 @@ static void test_types(void)
 		uint32_t len;
 		const char *type;
 	} c[] = {
-		{6, TCPF_ACK, 0, 0, 60, "ack_flood"},
-		{6, TCPF_RST | TCPF_ACK, 0, 0, 60, "rst_flood"},
-		{17, 0, 0, 0, 500, "udp_flood"},
-		{1, 0, 0, 0, 84, "icmp_flood"},
-		{17, 0, OBS_FRAG_LATER, 0, 1480, "fragment_flood"},
-		{17, 0, 0, 123, 468, "ntp_amplification"},
-		{17, 0, 0, 1900, 300, "ssdp_amplification"},
-		{17, 0, 0, 11211, 1400, "memcached_amplification"},
-		{17, 0, 0, 389, 1400, "cldap_amplification"},
-		{17, 0, 0, 19, 1000, "chargen_amplification"},
-		{17, 0, 0, 161, 1000, "snmp_amplification"},
-		{47, 0, 0, 0, 500, "ip_flood"},
+	    {6, TCPF_ACK, 0, 0, 60, "ack_flood"},
+	    {6, TCPF_RST | TCPF_ACK, 0, 0, 60, "rst_flood"},
+	    {17, 0, 0, 0, 500, "udp_flood"},
+	    {1, 0, 0, 0, 84, "icmp_flood"},
+	    {17, 0, OBS_FRAG_LATER, 0, 1480, "fragment_flood"},
+	    {17, 0, 0, 123, 468, "ntp_amplification"},
+	    {17, 0, 0, 1900, 300, "ssdp_amplification"},
+	    {17, 0, 0, 11211, 1400, "memcached_amplification"},
+	    {17, 0, 0, 389, 1400, "cldap_amplification"},
+	    {17, 0, 0, 19, 1000, "chargen_amplification"},
+	    {17, 0, 0, 161, 1000, "snmp_amplification"},
+	    {47, 0, 0, 0, 500, "ip_flood"},
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		struct stream s[] = {
-			{NULL, "198.51.100.7", c[i].proto, c[i].flags, c[i].frag, c[i].sport, 7777,
-			 c[i].len, 30000, 1, 4},
+		    {NULL, "198.51.100.7", c[i].proto, c[i].flags, c[i].frag, c[i].sport, 7777,
+		     c[i].len, 30000, 1, 4},
 		};
 		run(base_yaml, s, 1, 6);
 		int st = find("attack_start", 0);
@@ -287,12 +288,12 @@ static void test_types(void)
 static void test_whitelist_ipv6_outgoing(void)
 {
 	struct stream s[] = {
-		/* whitelisted host: never reported */
-		{NULL, "198.51.100.10", 17, 0, 0, 0, 53, 100, 60000, 1, 5},
-		/* IPv6 target */
-		{"2001:db8:100::1", "2001:db8:5::77", 17, 0, 0, 4444, 80, 1000, 40000, 1, 5},
-		/* a protected host sending a flood out */
-		{"198.51.100.9", "192.0.2.99", 17, 0, 0, 5555, 9999, 200, 40000, 1, 5},
+	    /* whitelisted host: never reported */
+	    {NULL, "198.51.100.10", 17, 0, 0, 0, 53, 100, 60000, 1, 5},
+	    /* IPv6 target */
+	    {"2001:db8:100::1", "2001:db8:5::77", 17, 0, 0, 4444, 80, 1000, 40000, 1, 5},
+	    /* a protected host sending a flood out */
+	    {"198.51.100.9", "192.0.2.99", 17, 0, 0, 5555, 9999, 200, 40000, 1, 5},
 	};
 	run(base_yaml, s, 3, 8);
 	CHECK_EQ(count("attack_start"), 2);
@@ -341,8 +342,8 @@ static void test_hostgroup_threshold(void)
 {
 	/* 8000 pps: under the global 20000, over web's per-host 5000 */
 	struct stream s[] = {
-		{NULL, "198.51.100.20", 17, 0, 0, 0, 5000, 200, 8000, 1, 5},
-		{NULL, "198.51.100.60", 17, 0, 0, 0, 5000, 200, 8000, 1, 5},
+	    {NULL, "198.51.100.20", 17, 0, 0, 0, 5000, 200, 8000, 1, 5},
+	    {NULL, "198.51.100.60", 17, 0, 0, 0, 5000, 200, 8000, 1, 5},
 	};
 	run(base_yaml, s, 2, 8);
 	CHECK_EQ(count("attack_start"), 1);
@@ -353,8 +354,35 @@ static void test_hostgroup_threshold(void)
 	}
 }
 
+static void test_flows(void)
+{
+	/* 3000 pps, every packet a new flow (random source ports): over flows 2000 but under every
+	 * packet and bit threshold */
+	static const char *yaml = "networks: [198.51.100.0/24]\n"
+				  "thresholds: {pps: 20000, flows: 2000}\n"
+				  "detection: {cooldown: 2}\n";
+	struct stream s[] = {
+	    {NULL, "198.51.100.8", 17, 0, 0, 0, 53, 80, 3000, 1, 6},
+	    /* one busy flow at 10000 pps: one flow, never a flows attack */
+	    {"192.0.2.5", "198.51.100.9", 17, 0, 0, 5000, 53, 80, 10000, 1, 6},
+	};
+	run(yaml, s, 2, 8);
+	CHECK_EQ(count("attack_start"), 1);
+	int st = find("attack_start", 0);
+	if (st >= 0) {
+		CHECK_STR(ev[st].target, "198.51.100.8");
+		CHECK(strstr(ev[st].json, "\"thresholds_exceeded\":[\"flows\"]") != NULL);
+		char fl[32];
+		const char *r = strstr(ev[st].json, "\"rates\":");
+		if (r)
+			jfield(r, "flows", fl, sizeof(fl));
+		CHECK(r && fabs(atof(fl) - 3000) / 3000 < 0.10);
+	}
+}
+
 int main(void)
 {
+	test_flows();
 	test_syn_flood();
 	test_below_threshold();
 	test_dns_amp_fragments();

@@ -203,7 +203,7 @@ stop_pid() {
 
 # raw results, one line per run
 RAW=$W/raw.tsv
-printf 'scen\tavg\trep\tonset\tlaunch_ms\tmoat_ts\tmoat_notify\tmoat_pps\tfnm_ts\tfnm_pps\tmoat_cpu\tfnm_cpu\tmoat_drops\tmoat_retries\tgen_pps\tgen_lag_ms\tfnm_end_pps\n' >"$RAW"
+printf 'scen\tavg\trep\tonset\tlaunch_ms\tmoat_ts\tmoat_notify\tmoat_pps\tfnm_ts\tfnm_pps\tmoat_cpu\tfnm_cpu\tmoat_drops\tmoat_retries\tgen_pps\tgen_lag_ms\tfnm_end_pps\tgen_sent\tmoat_decoded\n' >"$RAW"
 
 run_one() { # TYPE PPS AVG REP
 	local type=$1 pps=$2 avg=$3 rep=$4 d
@@ -212,14 +212,19 @@ run_one() { # TYPE PPS AVG REP
 	fnm_conf "$avg" "$d" >"$d/fnm.conf"
 	mk_notify "$d/fnm-notify.sh" "$d/fnm-notify.log"
 	: >"$W/moat-notify.log"
+	[ -z "$(ip netns pids "$LAB_PROT")" ] || die "processes left in $LAB_PROT from the last run"
 
 	# FastNetMon first: it takes its PID as AF_PACKET fanout group id; moatd takes
 	# pid ^ ifindex, so when the two collide the one that starts second cannot join
 	# (EINVAL, the modes differ) and FastNetMon would go on without seeing a packet.
-	lab_prot fastnetmon --configuration_file "$d/fnm.conf" --log_file "$d/fnm.log" \
+	# ip netns exec execs the command itself: $! is the daemon's pid (a shell function would
+	# put a subshell in between)
+	ip netns exec "$LAB_PROT" fastnetmon --configuration_file "$d/fnm.conf" --log_file "$d/fnm.log" \
 		>"$d/fnm.out" 2>&1 &
 	local fnm=$!
 	PIDS+=("$fnm")
+	sleep 0.1
+	[ "$(cat /proc/$fnm/comm 2>/dev/null)" = fastnetmon ] || die "fastnetmon did not start: $(cat "$d/fnm.out")"
 	wait_for "$d/fnm.log" "Start AF_PACKET worker process for prot0" 100 "$fnm" ||
 		{ cat "$d/fnm.out" "$d/fnm.log" >&2; die "fastnetmon did not start capturing"; }
 	sleep 0.5
@@ -228,7 +233,7 @@ run_one() { # TYPE PPS AVG REP
 
 	local moat="" retries=0
 	while :; do
-		lab_prot "$MOATD" -c "$W/moat.yaml" --events "$d/events.json" --stats 2>"$d/moatd.log" &
+		ip netns exec "$LAB_PROT" "$MOATD" -c "$W/moat.yaml" --events "$d/events.json" --stats 2>"$d/moatd.log" &
 		moat=$!
 		PIDS+=("$moat")
 		wait_for "$d/moatd.log" "capturing on prot0" 50 "$moat" && break
@@ -240,7 +245,7 @@ run_one() { # TYPE PPS AVG REP
 	grep -q "Can't configure fanout" "$d/fnm.log" && die "fastnetmon lost its fanout group"
 
 	# the first packet moat-gen puts on the wire, as prot0 receives it
-	lab_prot tcpdump -i prot0 -n -l -c 1 -tt --time-stamp-precision=nano \
+	ip netns exec "$LAB_PROT" tcpdump -i prot0 -n -l -c 1 -tt --time-stamp-precision=nano \
 		"(ip and net 198.51.100.0/24) or (ip6 and net 2001:db8:5::/48)" \
 		>"$d/first.txt" 2>"$d/tcpdump.err" &
 	local td=$!
@@ -282,10 +287,13 @@ run_one() { # TYPE PPS AVG REP
 	drops=$(sed -n 's/.*capture drops \([0-9]*\).*/\1/p' "$d/moatd.log")
 	gpps=$(sed -n 's/.* s: \([0-9]*\) pps,.*/\1/p' "$d/gen.log")
 	glag=$(sed -n 's/.*max lag \([0-9.]*\) ms.*/\1/p' "$d/gen.log")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	local sent dec
+	sent=$(sed -n 's/.*: sent \([0-9]*\) packets.*/\1/p' "$d/gen.log")
+	dec=$(sed -n 's/^decoded \([0-9]*\).*/\1/p' "$d/moatd.log")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$type:$pps" "$avg" "$rep" "$onset" "$launch_ms" "${mts:-NA}" "${mnot:-NA}" \
 		"${mpps:-NA}" "${fts:-NA}" "${fpps:-NA}" "$mcpu" "$fcpu" "${drops:-NA}" "$retries" \
-		"${gpps:-NA}" "${glag:-NA}" "${fend:-NA}" >>"$RAW"
+		"${gpps:-NA}" "${glag:-NA}" "${fend:-NA}" "${sent:-NA}" "${dec:-NA}" >>"$RAW"
 	awk -v o="$onset" -v m="${mts:-NA}" -v mp="${mpps:-NA}" -v f="${fts:-NA}" -v fp="${fpps:-NA}" \
 		-v tag="$type:$pps avg=$avg #$rep" 'function ms(t) { return t == "NA" ? "none" : sprintf("%.0f ms", (t - o) * 1000) }
 		BEGIN { printf "   %-22s moat %8s %7s pps | fnm %8s %7s pps\n", tag, ms(m), mp, ms(f), fp }' >&2

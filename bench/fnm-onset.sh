@@ -6,6 +6,7 @@
 #   sudo bench/fnm-onset.sh                     # 5 runs per scenario and FNM setting
 #   REPS=3 FNM_AVGS="5" bench/fnm-onset.sh      # fewer runs, one FNM setting
 #   OUT=/tmp/x.md bench/fnm-onset.sh            # also write the Markdown report to a file
+#   KEEP=1 bench/fnm-onset.sh                   # keep the temp dir (logs, events, configs of each run)
 #
 # Lab: tools/lab.sh's two network namespaces (documentation addresses only). moat-gen sends from
 # the "inet" namespace; moatd and fastnetmon both read prot0 in the "prot" namespace through their
@@ -118,12 +119,18 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	lab_down
-	rm -rf "$W"
+	if [ "${KEEP:-0}" = 1 ]; then echo "fnm-onset: kept $W" >&2; else rm -rf "$W"; fi
 	[ "$POLICY_CREATED" = 1 ] && rm -f "$POLICY_RC"
 	fnm_service_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# private copies: a rebuild in the work tree during the run does not change what is measured
+cp "$MOATD" "$W/moatd" && cp "$MOAT_GEN" "$W/moat-gen" || die "cannot copy the moat binaries"
+MOATD=$W/moatd
+MOAT_GEN=$W/moat-gen
+MOAT_VERSION=$("$MOATD" -V 2>&1 | head -1)
 
 lab_up || die "could not build the lab (ip netns)"
 IFINDEX=$(ip -n "$LAB_PROT" -o link show prot0 | awk -F: '{print $1}')
@@ -253,18 +260,25 @@ run_one() { # TYPE PPS AVG REP
 	wait_for "$d/tcpdump.err" "listening on" 50 "$td" || die "tcpdump did not start"
 	sleep 1 # both daemons have had a second of idle capture, FNM at least one speed period
 
-	local launch
+	local launch gen
 	launch=$(date +%s.%N)
-	lab_inet "$MOAT_GEN" -i inet0 -d $((ONSET + FLOOD_DUR)) --background "$BG" \
-		--attack "$type:$TARGET:$pps:start=$ONSET:dur=$FLOOD_DUR" 2>"$d/gen.log" ||
-		{ cat "$d/gen.log" >&2; die "moat-gen failed"; }
-	sleep 1.2 # a last FNM speed period, notify scripts finish
+	ip netns exec "$LAB_INET" "$MOAT_GEN" -i inet0 -d $((ONSET + FLOOD_DUR)) --background "$BG" \
+		--attack "$type:$TARGET:$pps:start=$ONSET:dur=$FLOOD_DUR" 2>"$d/gen.log" &
+	gen=$!
+	PIDS+=("$gen")
+	# what FastNetMon shows for the target (its screen file, the average) 0.5 s before the
+	# flood ends: with a short average it is the rate FastNetMon sees, a check on its capture
+	sleep "$(awk -v l="$launch" -v e=$((ONSET + FLOOD_DUR)) -v n="$(date +%s.%N)" \
+		'BEGIN {x = l + e - 0.5 - n; printf "%.3f", (x > 0 ? x : 0)}')"
+	cp "$d/fnm.dat" "$d/fnm-late.dat" 2>/dev/null
+	wait "$gen" || { cat "$d/gen.log" >&2; die "moat-gen failed"; }
+	sleep 1.2 # notify scripts finish
 	local mcpu fcpu
 	mcpu=$(cpu_s "$moat")
 	fcpu=$(cpu_s "$fnm")
 	local fend
 	fend=$(awk -v ip="$TARGET" '/^Incoming traffic/ {f = 1} /^Outgoing traffic/ {f = 0}
-		f && $1 == ip {print $2; exit}' "$d/fnm.dat" 2>/dev/null)
+		f && $1 == ip {print $2; exit}' "$d/fnm-late.dat" 2>/dev/null)
 	stop_pid "$moat"
 	stop_pid "$fnm"
 	stop_pid "$td"
@@ -318,7 +332,7 @@ report() {
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), nproc $(nproc); kernel $(uname -r)"
 	echo "- FastNetMon $FNM_VERSION (Debian package $FNM_PKG), AF_PACKET mirror mode (fanout cpu, one thread per CPU);"
-	echo "  moatd $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), AF_PACKET, 1 worker"
+	echo "  moatd ($MOAT_VERSION; tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ', src modified')), AF_PACKET, 1 worker"
 	echo "- traffic: moat-gen, background $BG pps, flood on $TARGET from ${ONSET} s for ${FLOOD_DUR} s;"
 	echo "  threshold $THRESHOLD pps in both; onset = moat-gen's first packet on prot0 (tcpdump) + ${ONSET} s"
 	echo
@@ -353,6 +367,8 @@ report() {
 		if ($13 != "NA") drops[s] += $13
 		gp[s] = gp[s] " " $15; lag[s] = lag[s] " " $16; launch[s] = launch[s] " " $5; rt[s] += $14
 		fend[s, $2] = fend[s, $2] " " $17
+		if ($18 != "NA") sent[s] += $18
+		if ($19 != "NA") dec[s] += $19
 	}
 	END {
 		for (i = 1; i <= ns; i++) {
@@ -368,10 +384,10 @@ report() {
 				nm = "FNM avg=" a (a == 15 ? " (built-in default)" : a == 5 ? " (Debian conf)" : a == 0 ? " (no average)" : "")
 				row(nm, flat[s, a], fpps[s, a], fcpu[s, a], fdet[s, a], ftot[s, a], tr[s])
 			}
-			printf "\nmoat-gen achieved %s pps overall (median, background included), max lag median %s ms;" \
-				" moatd capture drops %d in all runs; moatd start retries %d;" \
-				" moat-gen launch to first packet %s ms (median).", med(gp[s]), med(lag[s]), drops[s], rt[s], med(launch[s])
-			printf " FastNetMon display for the target when the flood ended (median, by avg):"
+			printf "\nmoat-gen sent %s pps on average over its run (median; background included), max lag median %s ms;" \
+				" moatd decoded %d of the %d packets sent in all runs, capture drops %d; moatd start retries %d;" \
+				" moat-gen launch to first packet %s ms (median).", med(gp[s]), med(lag[s]), dec[s], sent[s], drops[s], rt[s], med(launch[s])
+			printf " FastNetMon screen file (cli_stats_file_path) for the target 0.5 s before the flood ended (median, by avg):"
 			for (j = 1; j <= n; j++) printf " %s: %s pps;", A[j], med(fend[s, A[j]])
 			printf "\n\n"
 		}

@@ -4,7 +4,7 @@
 # nowhere else; docs/ARCHITECTURE.md says why each is used.
 set -e
 PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
-      iproute2 iputils-ping ethtool tcpdump jq procps psmisc"
+      iproute2 iputils-ping ethtool tcpdump jq procps psmisc man-db groff-base"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

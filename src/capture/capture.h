@@ -36,4 +36,11 @@ void afp_close(struct afp *a);
 void afp_poll_stats(struct afp *a);
 int afp_workers(const struct afp *a);
 
+/* Live capture through libpcap: one thread, one shard. Same contract as afp_*. */
+struct pcl;
+struct pcl *pcl_open(const struct capture *c, struct shard *sh, char *err, size_t errlen);
+int pcl_start(struct pcl *l, char *err, size_t errlen);
+void pcl_poll_stats(struct pcl *l);
+void pcl_close(struct pcl *l);
+
 #endif

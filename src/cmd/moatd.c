@@ -59,12 +59,16 @@ struct daemon {
 	struct conf *conf;
 	const char *conf_path;
 	const char *events_path;
+	bool verbose;
 	struct detector *det;
 	struct shard *shards[MAX_SHARDS];
 	int n_shards;
 	struct evlog *evlog;
 	struct notify *notify;
-	struct afp *afp;
+	struct afp *afp[MAX_SHARDS];
+	int n_afp;
+	struct pcl *pcl[MAX_SHARDS];
+	int n_pcl;
 	struct conf *old_confs[8]; /* kept alive: attacks in flight point into them */
 	int n_old;
 };
@@ -88,6 +92,42 @@ static int setup_sinks(struct daemon *m, char *err, size_t errlen)
 	return 0;
 }
 
+static bool captures_equal(const struct conf *a, const struct conf *b)
+{
+	if (a->n_captures != b->n_captures)
+		return false;
+	for (size_t i = 0; i < a->n_captures; i++) {
+		const struct capture *x = &a->captures[i], *y = &b->captures[i];
+		if (x->kind != y->kind || strcmp(x->interface, y->interface) != 0 ||
+		    x->workers != y->workers || x->ring_mb != y->ring_mb)
+			return false;
+	}
+	return true;
+}
+
+/* events.file changed in the config: write to the new file from now on */
+static void reload_events(struct daemon *m, const struct conf *c)
+{
+	const char *old = m->evlog ? evlog_path(m->evlog) : NULL;
+	const char *now = c->events.file;
+	char err[512];
+
+	if ((!old && !now) || (old && now && strcmp(old, now) == 0))
+		return;
+	if (!m->evlog) {
+		m->evlog = evlog_open(now, err, sizeof(err));
+		if (!m->evlog) {
+			log_err("reload: %s; events are not written to a file", err);
+			return;
+		}
+		det_subscribe(m->det, evlog_event, m->evlog);
+	} else if (evlog_retarget(m->evlog, now, err, sizeof(err)) < 0) {
+		log_err("reload: %s; still writing events to %s", err, old ? old : "nowhere");
+		return;
+	}
+	log_info("reload: events now go to %s", now ? now : "no file");
+}
+
 static void reload(struct daemon *m)
 {
 	char err[512];
@@ -104,6 +144,14 @@ static void reload(struct daemon *m)
 		return;
 	}
 	notify_set_conf(m->notify, c);
+	log_set_level(m->verbose ? LOG_DEBUG : c->log.level);
+	if (!captures_equal(m->conf, c))
+		log_warn("reload: capture sources changed; they take effect when moatd restarts");
+	if ((m->conf->log.file == NULL) != (c->log.file == NULL) ||
+	    (c->log.file && strcmp(m->conf->log.file, c->log.file) != 0))
+		log_warn("reload: log.file changed; it takes effect when moatd restarts");
+	if (!m->events_path) /* --events on the command line wins over the file */
+		reload_events(m, c);
 	if (m->n_old == (int)(sizeof(m->old_confs) / sizeof(m->old_confs[0]))) {
 		conf_free(m->old_confs[0]);
 		memmove(m->old_confs, m->old_confs + 1,
@@ -112,7 +160,7 @@ static void reload(struct daemon *m)
 	}
 	m->old_confs[m->n_old++] = m->conf;
 	m->conf = c;
-	if (m->evlog && evlog_reopen(m->evlog, err, sizeof(err)) < 0)
+	if (m->evlog && evlog_path(m->evlog) && evlog_reopen(m->evlog, err, sizeof(err)) < 0)
 		log_err("%s", err);
 	log_info("reloaded %s: %zu networks, %zu hostgroups", m->conf_path, c->n_networks,
 		 c->n_hostgroups);
@@ -222,27 +270,78 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static struct shard *add_shard(struct daemon *m, char *err, size_t errlen)
+{
+	if (m->n_shards == MAX_SHARDS) {
+		snprintf(err, errlen, "more than %d capture workers in all", MAX_SHARDS);
+		return NULL;
+	}
+	struct shard *sh = shard_new(m->n_shards, tick_hosts(m->conf), det_key(m->det), false);
+	if (!sh) {
+		snprintf(err, errlen, "out of memory for capture worker %d", m->n_shards);
+		return NULL;
+	}
+	m->shards[m->n_shards++] = sh;
+	if (det_add_shard(m->det, sh) < 0) {
+		snprintf(err, errlen, "cannot attach capture worker %d", m->n_shards - 1);
+		return NULL;
+	}
+	return sh;
+}
+
+/* Opens one capture source with its workers; each worker gets its own shard. */
+static int open_capture(struct daemon *m, const struct capture *cap, char *err, size_t errlen)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int workers = cap->workers ? (int)cap->workers : (int)(ncpu > 8 ? 8 : ncpu < 1 ? 1 : ncpu);
+	struct shard *sh[MAX_SHARDS];
+
+	if (cap->kind == CAPTURE_PCAP) {
+		if (!(sh[0] = add_shard(m, err, errlen)))
+			return -1;
+		struct pcl *l = pcl_open(cap, sh[0], err, errlen);
+		if (!l)
+			return -1;
+		m->pcl[m->n_pcl++] = l;
+		if (pcl_start(l, err, errlen) < 0)
+			return -1;
+		log_info("capturing on %s with libpcap (1 worker)", cap->interface);
+		return 0;
+	}
+	for (int i = 0; i < workers; i++)
+		if (!(sh[i] = add_shard(m, err, errlen)))
+			return -1;
+	struct afp *a = afp_open(cap, sh, workers, err, errlen);
+	if (!a)
+		return -1;
+	m->afp[m->n_afp++] = a;
+	if (afp_start(a, err, errlen) < 0)
+		return -1;
+	log_info("capturing on %s with %d AF_PACKET worker(s), TPACKET_V3, fanout hash",
+		 cap->interface, workers);
+	return 0;
+}
+
+static void close_captures(struct daemon *m)
+{
+	for (int i = 0; i < m->n_afp; i++)
+		afp_close(m->afp[i]);
+	for (int i = 0; i < m->n_pcl; i++)
+		pcl_close(m->pcl[i]);
+	m->n_afp = m->n_pcl = 0;
+}
+
+static void poll_captures(struct daemon *m)
+{
+	for (int i = 0; i < m->n_afp; i++)
+		afp_poll_stats(m->afp[i]);
+	for (int i = 0; i < m->n_pcl; i++)
+		pcl_poll_stats(m->pcl[i]);
+}
+
 static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 {
-	const struct capture *cap = NULL;
-
-	for (size_t i = 0; i < m->conf->n_captures; i++) {
-		if (m->conf->captures[i].kind != CAPTURE_AF_PACKET) {
-			snprintf(err, errlen,
-				 "capture %zu: only af_packet captures are supported "
-				 "by this build",
-				 i + 1);
-			return -1;
-		}
-		if (cap) {
-			snprintf(err, errlen,
-				 "more than one af_packet capture: run one moatd per "
-				 "interface for now");
-			return -1;
-		}
-		cap = &m->conf->captures[i];
-	}
-	if (!cap) {
+	if (!m->conf->n_captures) {
 		snprintf(err, errlen,
 			 "%s: no capture configured (add capture: [{af_packet: "
 			 "{interface: IFACE}}] or replay a file with -r)",
@@ -252,27 +351,11 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 	m->det = det_new(m->conf, seed, err, errlen);
 	if (!m->det)
 		return -1;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int workers = cap->workers ? (int)cap->workers : (int)(ncpu > 8 ? 8 : ncpu < 1 ? 1 : ncpu);
-	for (int i = 0; i < workers; i++) {
-		m->shards[i] = shard_new(i, tick_hosts(m->conf), det_key(m->det), false);
-		if (!m->shards[i]) {
-			snprintf(err, errlen, "out of memory for shard %d", i);
-			return -1;
-		}
-		m->n_shards++;
-		if (det_add_shard(m->det, m->shards[i]) < 0) {
-			snprintf(err, errlen, "cannot attach capture shard %d", i);
-			return -1;
-		}
-	}
 	if (setup_sinks(m, err, errlen) < 0)
 		return -1;
-	m->afp = afp_open(cap, m->shards, workers, err, errlen);
-	if (!m->afp || afp_start(m->afp, err, errlen) < 0)
-		return -1;
-	log_info("capturing on %s with %d AF_PACKET worker(s), TPACKET_V3, fanout hash",
-		 cap->interface, workers);
+	for (size_t i = 0; i < m->conf->n_captures; i++)
+		if (open_capture(m, &m->conf->captures[i], err, errlen) < 0)
+			return -1;
 
 	uint64_t next = (realtime_ns() / TICK_NS + 1) * TICK_NS;
 	unsigned n = 0;
@@ -293,7 +376,7 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 			next += TICK_NS;
 		}
 		if (++n % 10 == 0) {
-			afp_poll_stats(m->afp);
+			poll_captures(m);
 			notify_reap(m->notify, false);
 		}
 	}
@@ -376,6 +459,7 @@ int main(int argc, char **argv)
 		conf_free(m.conf);
 		return 0;
 	}
+	m.verbose = verbose;
 	log_init(m.conf->log.file, verbose ? LOG_DEBUG : m.conf->log.level);
 	if (replay && !seed_set)
 		seed = 0x6d6f6174; /* "moat": a replay hashes the same way every time */
@@ -393,7 +477,7 @@ int main(int argc, char **argv)
 		rc = run_live(&m, seed, err, sizeof(err));
 	if (rc < 0)
 		log_err("%s", err);
-	afp_close(m.afp);
+	close_captures(&m);
 	if (m.det && (stats || verbose))
 		print_stats(&m, stderr);
 	if (m.notify)

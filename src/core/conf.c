@@ -1037,11 +1037,13 @@ static int get_limits(struct ld *ld, const struct node *n)
 		return -1;
 	if (val[2] && get_secs(ld, val[2], "limits.host_idle", &c->limits.host_idle) < 0)
 		return -1;
-	/* hot hosts are a subset of tracked hosts */
+	/* hot hosts are a subset of tracked hosts: the default follows a smaller max_hosts, a
+	 * value given explicitly must fit */
+	if (!val[1] && c->limits.max_hot > c->limits.max_hosts)
+		c->limits.max_hot = c->limits.max_hosts;
 	if (c->limits.max_hot > c->limits.max_hosts)
-		return fail(ld, val[1] ? val[1] : n,
-			    "limits.max_hot: %u is more than max_hosts (%u)", c->limits.max_hot,
-			    c->limits.max_hosts);
+		return fail(ld, val[1], "limits.max_hot: %u is more than max_hosts (%u)",
+			    c->limits.max_hot, c->limits.max_hosts);
 	return 0;
 }
 

@@ -45,10 +45,39 @@ int evlog_reopen(struct evlog *l, char *err, size_t errlen)
 	return 0;
 }
 
+int evlog_retarget(struct evlog *l, const char *path, char *err, size_t errlen)
+{
+	if (!path) {
+		if (l->f && !l->is_stdout)
+			fclose(l->f);
+		l->f = NULL;
+		free(l->path);
+		l->path = NULL;
+		return 0;
+	}
+	struct evlog n = {.path = strdup(path), .is_stdout = strcmp(path, "-") == 0};
+	if (!n.path || evlog_reopen(&n, err, errlen) < 0) {
+		free(n.path);
+		return -1;
+	}
+	if (l->f && !l->is_stdout)
+		fclose(l->f);
+	free(l->path);
+	*l = n;
+	return 0;
+}
+
+const char *evlog_path(const struct evlog *l)
+{
+	return l->path;
+}
+
 void evlog_event(void *arg, const struct event *ev)
 {
 	struct evlog *l = arg;
 
+	if (!l->f)
+		return;
 	fwrite(ev->json, 1, ev->json_len, l->f);
 	fputc('\n', l->f);
 	fflush(l->f);

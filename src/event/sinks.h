@@ -13,6 +13,10 @@ struct evlog *evlog_open(const char *path, char *err, size_t errlen);
 void evlog_event(void *evlog, const struct event *ev);
 /* Reopens the file (after log rotation, on SIGHUP). Returns 0 or -1 with err set. */
 int evlog_reopen(struct evlog *l, char *err, size_t errlen);
+/* Points the log at another file (NULL: stop writing). Returns 0 or -1 with err set, keeping
+ * the old file. */
+int evlog_retarget(struct evlog *l, const char *path, char *err, size_t errlen);
+const char *evlog_path(const struct evlog *l);
 void evlog_close(struct evlog *l);
 
 /* Runs the notify script on attack_start and attack_end, FastNetMon-style:

@@ -78,11 +78,17 @@ bench: deps release
 	@sh bench/run-all.sh
 
 install: release
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/moat \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/moat
 	install -m 755 build/release/moatd $(DESTDIR)$(PREFIX)/sbin/moatd
 	install -m 755 build/release/moat-gen $(DESTDIR)$(PREFIX)/bin/moat-gen
-	install -m 644 docs/man/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 docs/man/moat-gen.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/man/moat.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 docs/man/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 examples/moat.yaml examples/notify.sh docs/moat.yaml.md docs/ARCHITECTURE.md \
+		$(DESTDIR)$(PREFIX)/share/doc/moat/
+	[ -e $(DESTDIR)/etc/moat/moat.yaml ] || install -m 640 examples/moat.yaml $(DESTDIR)/etc/moat/moat.yaml
 
 format:
 	clang-format -i $(LIB_SRC) $(CMD_SRC) $(HDRS) $(UNIT_SRC) $(FUZZ_SRC)

@@ -32,6 +32,7 @@ struct got {
 
 static struct got ev[64];
 static int n_ev;
+static struct det_stats last_st; /* the detector's counters when run() ended */
 
 static void jfield(const char *js, const char *key, char *out, size_t n)
 {
@@ -150,6 +151,7 @@ static void run(const char *yaml, struct stream *s, int ns, double secs)
 	}
 	det_drain(d, next_tick);
 	CHECK_EQ(det_stats(d)->attacks_active, 0);
+	last_st = *det_stats(d);
 	det_free(d);
 	shard_free(sh);
 	conf_free(c);
@@ -380,8 +382,28 @@ static void test_flows(void)
 	}
 }
 
+static void test_eviction(void)
+{
+	/* 40 hosts talk for 1 s and fall silent: with host_idle 2 they are gone 2 s later; one
+	 * host keeps talking and stays */
+	static const char *yaml = "networks: [198.51.100.0/24]\n"
+				  "limits: {host_idle: 2}\n";
+	struct stream s[41];
+	static char dst[40][32];
+	for (int i = 0; i < 40; i++) {
+		snprintf(dst[i], sizeof(dst[i]), "198.51.100.%d", 100 + i);
+		s[i] = (struct stream){"192.0.2.1", dst[i], 17, 0, 0, 1000, 53, 80, 50, 0, 1};
+	}
+	s[40] = (struct stream){"192.0.2.1", "198.51.100.7", 17, 0, 0, 1000, 53, 80, 50, 0, 6};
+	run(yaml, s, 41, 6);
+	CHECK_EQ(last_st.hosts_evicted, 40);
+	CHECK_EQ(last_st.hosts, 1);
+	CHECK_EQ(n_ev, 0);
+}
+
 int main(void)
 {
+	test_eviction();
 	test_flows();
 	test_syn_flood();
 	test_below_threshold();

@@ -13,6 +13,7 @@ LIBS    := -lpcap -lyaml -lpthread -lm
 LIB_SRC  := $(filter-out src/cmd/%,$(wildcard src/*/*.c src/*/*/*.c))
 CMD_SRC  := $(wildcard src/cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 HDRS     := $(wildcard src/*/*.h src/*/*/*.h tests/unit/*.h)
 
@@ -22,6 +23,7 @@ $(1)_DIR    := build/$(1)
 $(1)_OBJ    := $$(patsubst src/%.c,build/$(1)/obj/%.o,$$(LIB_SRC))
 $(1)_BINS   := $$(patsubst src/cmd/%.c,build/$(1)/%,$$(CMD_SRC))
 $(1)_TESTS  := $$(patsubst tests/unit/%.c,build/$(1)/tests/%,$$(UNIT_SRC))
+$(1)_BENCH  := $$(patsubst bench/%.c,build/$(1)/bench/%,$$(BENCH_SRC))
 
 build/$(1)/obj/%.o: src/%.c $$(HDRS)
 	@mkdir -p $$(dir $$@)
@@ -35,6 +37,11 @@ build/$(1)/libmoat.a: $$($(1)_OBJ)
 build/$(1)/%: src/cmd/%.c build/$(1)/libmoat.a $$(HDRS)
 	@echo "  LD    $$@"
 	@$$(CC) $$(CFLAGS_COMMON) $(2) $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+
+build/$(1)/bench/%: bench/%.c build/$(1)/libmoat.a $$(HDRS)
+	@mkdir -p $$(dir $$@)
+	@echo "  LD    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
 
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libmoat.a $$(HDRS)
 	@mkdir -p $$(dir $$@)
@@ -56,7 +63,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 
 .PHONY: all release asan fuzz deps test unit demo bench install clean format check-format
 all: release
-release: $(release_BINS) $(release_TESTS)
+release: $(release_BINS) $(release_TESTS) $(release_BENCH)
 asan: $(asan_BINS) $(asan_TESTS)
 fuzz: $(FUZZ_BINS)
 

@@ -38,6 +38,8 @@ enum {
 	CONF_MAX_WORKERS = 16, /* afpacket.c MAX_WORKERS: more would be cut, not refused */
 	CONF_MAX_RING_MB = 4096,
 	CONF_MAX_TOP_N = 32,
+	CONF_MAX_EXPORTERS = 4096,
+	CONF_MAX_SAMPLING = 1 << 24, /* FLOW_MAX_SAMPLING */
 };
 
 /* 1000G: far above any link, and low enough that bits-per-second conversions downstream
@@ -1119,9 +1121,71 @@ static int get_capture_one(struct ld *ld, const struct node *n, const char *path
 	return 0;
 }
 
+/* "0.0.0.0:6343", "192.0.2.1:2055", "[::]:2055", "[2001:db8::1]:6343". Returns 0 or -1. */
+static int parse_listen(const char *s, struct capture *cap)
+{
+	char host[48];
+	const char *colon;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+			return -1;
+		hl = (size_t)(end - s - 1);
+		memcpy(host, s + 1, hl);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof(host) || memchr(s, ':', (size_t)(colon - s)))
+			return -1;
+		hl = (size_t)(colon - s);
+		memcpy(host, s, hl);
+	}
+	host[hl] = 0;
+	if (maddr_parse(host, &cap->listen_addr) < 0)
+		return -1;
+	cap->listen_family = strchr(host, ':') ? 6 : 4;
+	if (s[0] != '[' && cap->listen_family == 6)
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (!isdig(colon[1]) || *end || errno || port == 0 || port > 65535)
+		return -1;
+	cap->listen_port = (uint16_t)port;
+	snprintf(cap->listen, sizeof(cap->listen), "%s%s%s:%lu", cap->listen_family == 6 ? "[" : "",
+		 host, cap->listen_family == 6 ? "]" : "", port);
+	return 0;
+}
+
+/* Parses the body of a collector item ("sflow: {listen: ...}"). Returns 0 or -1. */
+static int get_collector_one(struct ld *ld, const struct node *n, const char *path,
+			     struct capture *cap)
+{
+	static const char *const keys[] = {"listen"};
+	const struct node *val[ARRAY_SIZE(keys)] = {0};
+	char pb[PATH_MAX_], q[QBUF];
+
+	if (map_keys(ld, n, path, keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (!val[0]) {
+		/* the well-known ports on every address */
+		const char *def = cap->kind == CAPTURE_SFLOW ? "[::]:6343" : "[::]:2055";
+		parse_listen(def, cap);
+		return 0;
+	}
+	sub(pb, sizeof(pb), path, "listen");
+	if (val[0]->type != N_SCALAR || val[0]->null || parse_listen(val[0]->s, cap) < 0)
+		return fail(ld, val[0],
+			    "%s: expected ADDRESS:PORT (\"0.0.0.0:6343\", \"[::]:2055\"), got %s",
+			    pb, what(val[0], q, sizeof(q)));
+	return 0;
+}
+
 static int get_capture(struct ld *ld, const struct node *n)
 {
-	static const char *const kinds[] = {"af_packet", "pcap"};
+	static const char *const kinds[] = {"af_packet", "pcap", "sflow", "netflow"};
 	struct conf *c = ld->c;
 	char pb[PATH_MAX_], pk[PATH_MAX_], q[QBUF];
 
@@ -1141,26 +1205,86 @@ static int get_capture(struct ld *ld, const struct node *n)
 		int k;
 		idx(pb, sizeof(pb), "capture", i);
 		if (it->type != N_MAP)
-			return fail(
-			    ld, it,
-			    "%s: expected a mapping with one key (af_packet or pcap), got %s", pb,
-			    what(it, q, sizeof(q)));
+			return fail(ld, it,
+				    "%s: expected a mapping with one key (af_packet, pcap, sflow or "
+				    "netflow), got %s",
+				    pb, what(it, q, sizeof(q)));
 		if (it->n != 2)
-			return fail(ld, it, "%s: expected one key (af_packet or pcap), got %zu", pb,
-				    it->n / 2);
+			return fail(ld, it,
+				    "%s: expected one key (af_packet, pcap, sflow or netflow), got %zu",
+				    pb, it->n / 2);
 		k = get_enum(ld, it->kid[0], pb, "capture kind", kinds, ARRAY_SIZE(kinds));
 		if (k < 0)
 			return -1;
-		cap->kind = k == 0 ? CAPTURE_AF_PACKET : CAPTURE_PCAP;
-		if (get_capture_one(ld, it->kid[1], sub(pk, sizeof(pk), pb, kinds[k]), cap) < 0)
+		cap->kind = k == 0 ? CAPTURE_AF_PACKET
+			    : k == 1 ? CAPTURE_PCAP
+			    : k == 2 ? CAPTURE_SFLOW
+				     : CAPTURE_NETFLOW;
+		sub(pk, sizeof(pk), pb, kinds[k]);
+		if (cap->kind == CAPTURE_SFLOW || cap->kind == CAPTURE_NETFLOW) {
+			if (get_collector_one(ld, it->kid[1], pk, cap) < 0)
+				return -1;
+			/* one socket per address and port */
+			for (size_t j = 0; j < i; j++)
+				if (c->captures[j].listen_port == cap->listen_port &&
+				    maddr_eq(&c->captures[j].listen_addr, &cap->listen_addr) &&
+				    c->captures[j].listen_family == cap->listen_family)
+					return fail(ld, it,
+						    "%s: %s is already used by capture[%zu]", pb,
+						    cap->listen, j);
+			continue;
+		}
+		if (get_capture_one(ld, it->kid[1], pk, cap) < 0)
 			return -1;
 		/* Two sources on one interface would count every packet twice. */
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(c->captures[j].interface, cap->interface))
+			if (c->captures[j].interface[0] &&
+			    !strcmp(c->captures[j].interface, cap->interface))
 				return fail(ld, it,
 					    "%s: interface '%s' is already captured by "
 					    "capture[%zu]",
 					    pb, cap->interface, j);
+	}
+	return 0;
+}
+
+/* exporters: [{address: 192.0.2.1, sampling: 1000}, ...] */
+static int get_exporters(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"address", "sampling"};
+	struct conf *c = ld->c;
+	char pb[PATH_MAX_], pk[PATH_MAX_], q[QBUF];
+
+	if (want_seq(ld, n, "exporters") < 0)
+		return -1;
+	if (n->n == 0)
+		return 0;
+	if (n->n > CONF_MAX_EXPORTERS)
+		return fail(ld, n, "exporters: more than %d exporters", CONF_MAX_EXPORTERS);
+	c->exporters = calloc(n->n, sizeof(*c->exporters));
+	if (!c->exporters)
+		return fail(ld, n, "out of memory");
+	c->n_exporters = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *val[ARRAY_SIZE(keys)] = {0};
+		struct exporter_conf *e = &c->exporters[i];
+		idx(pb, sizeof(pb), "exporters", i);
+		if (map_keys(ld, n->kid[i], pb, keys, ARRAY_SIZE(keys), val) < 0)
+			return -1;
+		if (!val[0])
+			return fail(ld, n->kid[i], "%s: missing required key 'address'", pb);
+		sub(pk, sizeof(pk), pb, "address");
+		if (val[0]->type != N_SCALAR || val[0]->null || maddr_parse(val[0]->s, &e->addr) < 0)
+			return fail(ld, val[0], "%s: expected an IPv4 or IPv6 address, got %s", pk,
+				    what(val[0], q, sizeof(q)));
+		if (val[1] && get_unsigned(ld, val[1], sub(pk, sizeof(pk), pb, "sampling"), 1,
+					   CONF_MAX_SAMPLING, &e->sampling) < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (maddr_eq(&c->exporters[j].addr, &e->addr))
+				return fail(ld, val[0], "%s: %s is already listed as exporters[%zu]",
+					    sub(pk, sizeof(pk), pb, "address"),
+					    quote(val[0], q, sizeof(q)), j);
 	}
 	return 0;
 }
@@ -1192,7 +1316,7 @@ static int conf_walk(struct ld *ld, const struct node *root)
 {
 	static const char *const keys[] = {"networks",	"whitelist", "thresholds", "hostgroups",
 					   "detection", "events",    "notify",	   "limits",
-					   "log",	"capture"};
+					   "log",	"capture",   "exporters"};
 	const struct node *v[ARRAY_SIZE(keys)];
 	struct conf *c = ld->c;
 
@@ -1227,6 +1351,8 @@ static int conf_walk(struct ld *ld, const struct node *root)
 	if (v[8] && get_log(ld, v[8]) < 0)
 		return -1;
 	if (v[9] && get_capture(ld, v[9]) < 0)
+		return -1;
+	if (v[10] && get_exporters(ld, v[10]) < 0)
 		return -1;
 	return 0;
 }
@@ -1336,6 +1462,7 @@ void conf_free(struct conf *c)
 	free(c->networks);
 	free(c->whitelist);
 	free(c->captures);
+	free(c->exporters);
 	free(c->events.file);
 	free(c->notify.script);
 	free(c->log.file);
@@ -1503,12 +1630,35 @@ static void print_capture(FILE *f, const struct conf *c)
 	for (size_t i = 0; i < c->n_captures; i++) {
 		const struct capture *cap = &c->captures[i];
 		bool afp = cap->kind == CAPTURE_AF_PACKET;
+		if (cap->kind == CAPTURE_SFLOW || cap->kind == CAPTURE_NETFLOW) {
+			fprintf(f, "  - %s:\n      listen: \"%s\"\n",
+				cap->kind == CAPTURE_SFLOW ? "sflow" : "netflow", cap->listen);
+			continue;
+		}
 		fprintf(f, "  - %s:\n      interface: ", afp ? "af_packet" : "pcap");
 		print_str(f, cap->interface);
 		fputc('\n', f);
 		if (afp)
 			fprintf(f, "      workers: %u\n      ring_mb: %u\n", cap->workers,
 				cap->ring_mb);
+	}
+}
+
+static void print_exporters(FILE *f, const struct conf *c)
+{
+	char a[MADDR_STRLEN];
+
+	if (c->n_exporters == 0) {
+		fputs("# exporters: not listed, any address may send flows\nexporters: []\n", f);
+		return;
+	}
+	fputs("exporters:\n", f);
+	for (size_t i = 0; i < c->n_exporters; i++) {
+		/* IPv6 quoted: "::1" would not load back as a plain scalar */
+		const char *qt = maddr_is_v4(&c->exporters[i].addr) ? "" : "\"";
+		fprintf(f, "  - address: %s%s%s\n", qt, maddr_str(&c->exporters[i].addr, a), qt);
+		if (c->exporters[i].sampling)
+			fprintf(f, "    sampling: %u\n", c->exporters[i].sampling);
 	}
 }
 
@@ -1568,4 +1718,5 @@ void conf_print(const struct conf *c, FILE *f)
 		    ? level_names[lvl]
 		    : "info");
 	print_capture(f, c);
+	print_exporters(f, c);
 }

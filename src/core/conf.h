@@ -58,7 +58,9 @@ struct hostgroup {
 
 enum capture_kind {
 	CAPTURE_AF_PACKET = 1,
-	CAPTURE_PCAP = 2, /* af_packet-less live capture through libpcap (any interface) */
+	CAPTURE_PCAP = 2,    /* af_packet-less live capture through libpcap (any interface) */
+	CAPTURE_SFLOW = 3,   /* sFlow v5 collector on a UDP socket */
+	CAPTURE_NETFLOW = 4, /* NetFlow v5/v9 and IPFIX collector on a UDP socket */
 };
 
 struct capture {
@@ -66,6 +68,17 @@ struct capture {
 	char interface[64];
 	unsigned workers; /* af_packet: fanout threads, 0..16 (0 = one per CPU, at most 8) */
 	unsigned ring_mb; /* af_packet: ring size per worker in MiB (default 64); pcap: 0 */
+	/* sflow, netflow: where to listen. "0.0.0.0:6343", "[::]:2055" (IPv6 any also takes IPv4) */
+	char listen[64];          /* canonical form */
+	struct maddr listen_addr; /* IPv4-mapped for IPv4 */
+	uint16_t listen_port;
+	uint8_t listen_family; /* 4 or 6 */
+};
+
+/* An exporter allowed to send flows, with the sampling rate to assume for it. */
+struct exporter_conf {
+	struct maddr addr;
+	uint32_t sampling; /* 0 = use what the exporter reports */
 };
 
 enum notify_format {
@@ -117,6 +130,10 @@ struct conf {
 
 	struct capture *captures;
 	size_t n_captures;
+
+	/* when n_exporters > 0, flows from any other address are counted and dropped */
+	struct exporter_conf *exporters;
+	size_t n_exporters;
 };
 
 /* Loads and validates path. On success returns 0 and *out owns a new config (free with

@@ -11,7 +11,8 @@
 # Lab: tools/lab.sh's two network namespaces (documentation addresses only). moat-gen sends from
 # the "inet" namespace; moatd and fastnetmon both read prot0 in the "prot" namespace through their
 # own AF_PACKET sockets, so both see every packet of the same run. Every run starts both daemons
-# afresh (a FastNetMon ban lasts ban_time, moat's attack lasts its cooldown).
+# afresh (a FastNetMon ban lasts ban_time, moat's attack lasts its cooldown), and the runs spread
+# the onset over the phase of FastNetMon's 1 s and moat's 100 ms rate computation.
 #
 # Onset: tcpdump (filter in the kernel, -c 1) timestamps moat-gen's first packet on prot0;
 # moat-gen paces every packet to its own first one, so onset = first packet + ONSET seconds.
@@ -258,7 +259,11 @@ run_one() { # TYPE PPS AVG REP
 	local td=$!
 	PIDS+=("$td")
 	wait_for "$d/tcpdump.err" "listening on" 50 "$td" || die "tcpdump did not start"
-	sleep 1 # both daemons have had a second of idle capture, FNM at least one speed period
+	# Both daemons have had a second of idle capture (FNM at least one speed period), then the
+	# runs stagger the onset: FastNetMon computes rates once a second from its start and moat
+	# every 100 ms of the wall clock, so a fixed start-up sequence would put the onset at the same
+	# phase of both in every run. Run k of n waits (k-1)/n s plus (k-1) x 23 ms more.
+	sleep "$(awk -v k="$rep" -v n="$REPS" 'BEGIN {printf "%.3f", 1 + (k - 1) / n + (k - 1) * 0.023}')"
 
 	local launch gen
 	launch=$(date +%s.%N)

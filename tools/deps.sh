@@ -4,7 +4,8 @@
 # nowhere else; docs/ARCHITECTURE.md says why each is used.
 set -e
 PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
-      iproute2 iputils-ping ethtool tcpdump jq procps psmisc man-db groff-base"
+      iproute2 iputils-ping ethtool tcpdump jq procps psmisc man-db groff-base
+      softflowd pmacct"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -24,3 +25,11 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing
 }
+# softflowd and pmacct are used as exporters by the tests, never as services: a packaged daemon
+# left running would export this machine's own traffic somewhere
+if command -v systemctl >/dev/null 2>&1; then
+	for s in softflowd pmacctd nfacctd sfacctd; do
+		systemctl disable --now "$s" >/dev/null 2>&1 || true
+	done
+fi
+exit 0

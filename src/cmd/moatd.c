@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "detect/detect.h"
 #include "event/sinks.h"
+#include "flow/collector.h"
 
 #define MOAT_VERSION "0.1.0"
 
@@ -69,6 +70,8 @@ struct daemon {
 	int n_afp;
 	struct pcl *pcl[MAX_SHARDS];
 	int n_pcl;
+	struct collector *col[MAX_SHARDS];
+	int n_col;
 	struct conf *old_confs[8]; /* kept alive: attacks in flight point into them */
 	int n_old;
 };
@@ -213,6 +216,8 @@ static void print_stats(struct daemon *m, FILE *f)
 		(unsigned long long)ds->feed_samples, (unsigned long long)t.feed_dropped,
 		(unsigned long long)t.flow_evictions, (unsigned long long)t.capture_drops,
 		(unsigned long long)ds->shard_lag);
+	for (int i = 0; i < m->n_col; i++)
+		collector_print_stats(m->col[i], f);
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		fprintf(f, "peak rss %ld KiB, cpu %.3f s user %.3f s system\n", ru.ru_maxrss,
@@ -296,6 +301,19 @@ static int open_capture(struct daemon *m, const struct capture *cap, char *err, 
 	int workers = cap->workers ? (int)cap->workers : (int)(ncpu > 8 ? 8 : ncpu < 1 ? 1 : ncpu);
 	struct shard *sh[MAX_SHARDS];
 
+	if (cap->kind == CAPTURE_SFLOW || cap->kind == CAPTURE_NETFLOW) {
+		if (!(sh[0] = add_shard(m, err, errlen)))
+			return -1;
+		struct collector *co = collector_open(cap, m->conf, sh[0], err, errlen);
+		if (!co)
+			return -1;
+		m->col[m->n_col++] = co;
+		if (collector_start(co, err, errlen) < 0)
+			return -1;
+		log_info("collecting %s on %s%s", cap->kind == CAPTURE_SFLOW ? "sFlow v5" : "NetFlow v5/v9 and IPFIX",
+			 cap->listen, m->conf->n_exporters ? " (listed exporters only)" : "");
+		return 0;
+	}
 	if (cap->kind == CAPTURE_PCAP) {
 		if (!(sh[0] = add_shard(m, err, errlen)))
 			return -1;
@@ -328,7 +346,9 @@ static void close_captures(struct daemon *m)
 		afp_close(m->afp[i]);
 	for (int i = 0; i < m->n_pcl; i++)
 		pcl_close(m->pcl[i]);
-	m->n_afp = m->n_pcl = 0;
+	for (int i = 0; i < m->n_col; i++)
+		collector_close(m->col[i]);
+	m->n_afp = m->n_pcl = m->n_col = 0;
 }
 
 static void poll_captures(struct daemon *m)
@@ -477,9 +497,16 @@ int main(int argc, char **argv)
 		rc = run_live(&m, seed, err, sizeof(err));
 	if (rc < 0)
 		log_err("%s", err);
-	close_captures(&m);
+	for (int i = 0; i < m.n_col; i++)
+		collector_stop(m.col[i]);
+	for (int i = 0; i < m.n_afp; i++) /* join the workers before reading their counters */
+		afp_close(m.afp[i]);
+	for (int i = 0; i < m.n_pcl; i++)
+		pcl_close(m.pcl[i]);
+	m.n_afp = m.n_pcl = 0;
 	if (m.det && (stats || verbose))
 		print_stats(&m, stderr);
+	close_captures(&m);
 	if (m.notify)
 		notify_free(m.notify);
 	det_free(m.det);

@@ -1,0 +1,71 @@
+/* collector: a UDP socket receiving sFlow or NetFlow/IPFIX, its exporters, and the placement of
+ * flow records in time. One thread per collector, owning one shard, so flows go through exactly
+ * the accounting and detection that packets do. */
+#ifndef MOAT_COLLECTOR_H
+#define MOAT_COLLECTOR_H
+
+#include <stdio.h>
+
+#include "core/conf.h"
+#include "detect/account.h"
+#include "flow/flow.h"
+
+enum {
+	COLLECTOR_MAX_EXPORTERS = 1024, /* when the config lists none: first come, first served */
+	SPREAD_MAX = 1 << 20, /* records spread over time at once (~100 B each, touched as used) */
+	SPREAD_HORIZON_TICKS = 2048,    /* how far ahead a record may be placed (204.8 s) */
+	SPREAD_MAX_TICKS = 3000,        /* a record is spread over at most 300 s */
+};
+
+/* Counters of a collector (beyond each exporter's own). */
+struct collector_stats {
+	uint64_t datagrams;
+	uint64_t unknown_exporter; /* from an address not in `exporters` */
+	uint64_t exporters_full;   /* from a new exporter past COLLECTOR_MAX_EXPORTERS */
+	uint64_t spread_full;      /* records accounted at once: the spread pool was full */
+	uint64_t reanchors;        /* an exporter's clock jumped: its time offset was set again */
+	uint64_t socket_drops;     /* datagrams the kernel dropped (receive buffer full) */
+};
+
+/* Maps a record's time, in the exporter's clock, onto ours: the offset between the two is learnt
+ * from the first record (its end is taken as "now") and kept while records stay within
+ * [now - 300 s, now + 120 s]; a record outside re-anchors it. Exporters with synced clocks get an
+ * offset near zero; a capture replayed through an exporter (softflowd -r) keeps its own pacing. */
+struct flowclock {
+	int64_t offset_ns;
+	bool valid;
+};
+
+struct collector;
+
+/* Opens the socket for an sflow or netflow capture (err set on failure: address in use, no
+ * permission). The collector accounts into sh, which must be attached to the detector. */
+struct collector *collector_open(const struct capture *cap, const struct conf *c,
+				 struct shard *sh, char *err, size_t errlen);
+int collector_start(struct collector *co, char *err, size_t errlen);
+/* Stops the thread (its counters stay readable); collector_close frees everything. */
+void collector_stop(struct collector *co);
+void collector_close(struct collector *co);
+
+/* Writes one line per exporter (and the collector's counters) to f, or to the log if f is NULL. */
+void collector_print_stats(struct collector *co, FILE *f);
+
+/* The placement logic, exposed for tests: places one record at now_ns. */
+struct spreader;
+struct spreader *spreader_new(uint32_t max_entries);
+void spreader_free(struct spreader *s);
+/* Places a record whose mapped span is [first_ns, last_ns] (our clock). Records that start in the
+ * past are moved to start now, keeping their duration. Returns 0 if spread or scheduled, 1 if it
+ * was accounted at once into sh (short, or the pool was full). */
+int spreader_place(struct spreader *s, struct shard *sh, const struct obs *o, uint64_t first_ns,
+		   uint64_t last_ns, uint64_t now_ns);
+/* Accounts the slices of every record active in the tick that starts at tick_ns. */
+void spreader_tick(struct spreader *s, struct shard *sh, uint64_t tick_ns);
+uint32_t spreader_active(const struct spreader *s);
+uint64_t spreader_full(const struct spreader *s);
+
+/* Maps [first, last] from the exporter's clock onto ours (see struct flowclock). Returns true if
+ * the offset was (re)set. */
+bool flowclock_map(struct flowclock *fc, uint64_t now_ns, uint64_t *first, uint64_t *last);
+
+#endif

@@ -53,9 +53,10 @@ for c in ip awk sort date lscpu nproc; do
 done
 
 # ---- moat binaries ----
-if [ ! -x "$MOATD" ] || [ ! -x "$MOAT_GEN" ]; then
-	echo "== building moat (make release)" >&2
-	make -C "$ROOT" release >&2 || die "make release failed"
+echo "== make release" >&2
+if ! make -C "$ROOT" release >/dev/null; then
+	[ -x "$MOATD" ] && [ -x "$MOAT_GEN" ] || die "make release failed and there are no binaries"
+	echo "fnm-onset: make release failed; measuring the binaries already in build/release" >&2
 fi
 [ -x "$MOATD" ] && [ -x "$MOAT_GEN" ] || die "no $MOATD or $MOAT_GEN after make release"
 
@@ -222,9 +223,11 @@ run_one() { # TYPE PPS AVG REP
 	: >"$W/moat-notify.log"
 	[ -z "$(ip netns pids "$LAB_PROT")" ] || die "processes left in $LAB_PROT from the last run"
 
-	# FastNetMon first: it takes its PID as AF_PACKET fanout group id; moatd takes
-	# pid ^ ifindex, so when the two collide the one that starts second cannot join
-	# (EINVAL, the modes differ) and FastNetMon would go on without seeing a packet.
+	# FastNetMon first: it takes its PID as AF_PACKET fanout group id (mode cpu), moatd
+	# takes pid ^ ifindex (mode hash). When the ids are equal, the one that starts second
+	# cannot join: moatd then exits (PACKET_FANOUT: Invalid argument) and is started again
+	# below, while a FastNetMon that came second would log it and run on blind. (With
+	# mirror_af_packet_fanout_mode = hash both would join one group and split the packets.)
 	# ip netns exec execs the command itself: $! is the daemon's pid (a shell function would
 	# put a subshell in between)
 	ip netns exec "$LAB_PROT" fastnetmon --configuration_file "$d/fnm.conf" --log_file "$d/fnm.log" \
@@ -247,7 +250,8 @@ run_one() { # TYPE PPS AVG REP
 		wait_for "$d/moatd.log" "capturing on prot0" 50 "$moat" && break
 		stop_pid "$moat"
 		retries=$((retries + 1))
-		echo "   moatd did not start (try $retries): $(tail -1 "$d/moatd.log")" >&2
+		echo "   moatd did not start (try $retries): $(tail -1 "$d/moatd.log");" \
+			"moatd pid $moat ^ ifindex $IFINDEX = $((moat ^ IFINDEX)), fastnetmon pid $fnm" >&2
 		[ $retries -lt 5 ] || die "moatd would not start"
 	done
 	grep -q "Can't configure fanout" "$d/fnm.log" && die "fastnetmon lost its fanout group"

@@ -56,7 +56,7 @@ int afp_workers(const struct afp *a)
 }
 
 static int open_one(struct afp *a, struct afp_worker *w, int ifindex, unsigned ring_mb,
-		    int fanout_id, char *err, size_t errlen)
+		    int *fanout_id, char *err, size_t errlen)
 {
 	int v = TPACKET_V3;
 	struct tpacket_req3 req;
@@ -110,10 +110,30 @@ static int open_one(struct afp *a, struct afp_worker *w, int ifindex, unsigned r
 	}
 	/* no PACKET_FANOUT_FLAG_DEFRAG: it would reassemble IPv4 fragments before we see them,
 	 * and a fragment flood must be counted fragment by fragment */
-	int fanout = fanout_id | (PACKET_FANOUT_HASH << 16);
+	/* The first worker asks the kernel for an unused group id (PACKET_FANOUT_FLAG_UNIQUEID,
+	 * Linux 4.12) and the others join it. An id we picked ourselves could be another capture
+	 * program's: joined to its group, the kernel would split the traffic between us, silently. */
+	int fanout = PACKET_FANOUT_HASH << 16;
+	if (*fanout_id < 0)
+		fanout |= PACKET_FANOUT_FLAG_UNIQUEID << 16;
+	else
+		fanout |= *fanout_id;
 	if (setsockopt(w->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0) {
-		snprintf(err, errlen, "%s: PACKET_FANOUT: %s", a->ifname, strerror(errno));
+		snprintf(err, errlen, "%s: PACKET_FANOUT: %s%s", a->ifname, strerror(errno),
+			 *fanout_id < 0 ? " (the kernel must support PACKET_FANOUT_FLAG_UNIQUEID, "
+					  "Linux 4.12 or later)"
+					: "");
 		return -1;
+	}
+	if (*fanout_id < 0) {
+		int got = 0;
+		socklen_t gl = sizeof(got);
+		if (getsockopt(w->fd, SOL_PACKET, PACKET_FANOUT, &got, &gl) < 0) {
+			snprintf(err, errlen, "%s: reading the fanout group id: %s", a->ifname,
+				 strerror(errno));
+			return -1;
+		}
+		*fanout_id = got & 0xffff;
 	}
 	return 0;
 }
@@ -143,14 +163,13 @@ struct afp *afp_open(const struct capture *c, struct shard **shards, int n_worke
 		free(a);
 		return NULL;
 	}
-	/* fanout groups are per network namespace; pid-derived ids keep two daemons apart */
-	int fanout_id = (getpid() ^ ifindex) & 0xffff;
+	int fanout_id = -1; /* assigned by the kernel to the first worker */
 	for (int i = 0; i < n_workers; i++) {
 		a->w[i].afp = a;
 		a->w[i].sh = shards[i];
 		a->w[i].fd = -1;
 		a->n = i + 1;
-		if (open_one(a, &a->w[i], ifindex, c->ring_mb, fanout_id, err, errlen) < 0) {
+		if (open_one(a, &a->w[i], ifindex, c->ring_mb, &fanout_id, err, errlen) < 0) {
 			afp_close(a);
 			return NULL;
 		}

@@ -29,6 +29,8 @@ enum {
 	DGRAM_MAX = 65536,
 	FUTURE_MAX_S = 120, /* a record this far ahead of us re-anchors its exporter's clock */
 	PAST_MAX_S = 300,   /* ...and this far behind */
+	SYNC_MAX_S = 60,    /* an exporter this close to our clock is taken as synced */
+	LATENESS_S = 10,    /* reordering allowed to an exporter with its own clock */
 	STATS_EVERY_S = 60,
 };
 
@@ -36,12 +38,23 @@ enum {
 
 bool flowclock_map(struct flowclock *fc, uint64_t now_ns, uint64_t *first, uint64_t *last)
 {
+	const int64_t NS = 1000000000LL;
 	bool anchored = false;
 	int64_t m = (int64_t)*last + fc->offset_ns;
 
-	if (!fc->valid || m > (int64_t)now_ns + (int64_t)FUTURE_MAX_S * 1000000000LL ||
-	    m < (int64_t)now_ns - (int64_t)PAST_MAX_S * 1000000000LL) {
-		fc->offset_ns = (int64_t)now_ns - (int64_t)*last;
+	if (!fc->valid || m > (int64_t)now_ns + FUTURE_MAX_S * NS ||
+	    m < (int64_t)now_ns - PAST_MAX_S * NS) {
+		int64_t skew = (int64_t)now_ns - (int64_t)*last;
+		if (skew >= -SYNC_MAX_S * NS && skew <= SYNC_MAX_S * NS) {
+			/* a synced clock: record times are ours */
+			fc->offset_ns = 0;
+			fc->synced = true;
+		} else {
+			/* a replay or a wrong clock: this record starts LATENESS_S from now, so
+			 * records up to that much out of order still land at their own time */
+			fc->offset_ns = (int64_t)now_ns + LATENESS_S * NS - (int64_t)*first;
+			fc->synced = false;
+		}
 		fc->valid = true;
 		anchored = true;
 	}

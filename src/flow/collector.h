@@ -27,13 +27,16 @@ struct collector_stats {
 	uint64_t socket_drops;     /* datagrams the kernel dropped (receive buffer full) */
 };
 
-/* Maps a record's time, in the exporter's clock, onto ours: the offset between the two is learnt
- * from the first record (its end is taken as "now") and kept while records stay within
- * [now - 300 s, now + 120 s]; a record outside re-anchors it. Exporters with synced clocks get an
- * offset near zero; a capture replayed through an exporter (softflowd -r) keeps its own pacing. */
+/* Maps a record's time, in the exporter's clock, onto ours. An exporter whose first record ends
+ * within 60 s of our clock is synced (NTP): its times are used as they are. Any other (a capture
+ * replayed through an exporter, softflowd -r; a router with a wrong clock) is anchored: its first
+ * record starts 10 s from now and the rest keep their spacing, so a burst of records flushed out
+ * of order is still replayed at its own pace; the 10 s are the reordering it may do. A record
+ * mapped beyond [now - 300 s, now + 120 s] anchors again. */
 struct flowclock {
 	int64_t offset_ns;
 	bool valid;
+	bool synced;
 };
 
 struct collector;

@@ -50,10 +50,6 @@ enum {
 	SFLOW_HDR_IPV4 = 11,
 	SFLOW_HDR_IPV6 = 12,
 
-	SFLOW_RAW_FIXED = 16, /* protocol, frame length, stripped, header length */
-	SFLOW_IP4_LEN = 32,   /* sampled_ipv4: 8 words */
-	SFLOW_IP6_LEN = 56,   /* sampled_ipv6: 2 words, 2 addresses, 4 words */
-
 	/* A forward jump in the datagram sequence larger than this is not loss (at 100k datagrams
 	 * a second it would be three minutes of nothing): it is another instance of the agent, or
 	 * a forged datagram. Resynchronise instead of counting it. */
@@ -75,7 +71,7 @@ struct sctx {
 	int emitted;
 };
 
-/* The records of one flow sample that can become its obs; NULL when absent. */
+/* The records of one flow sample that can become its obs; p is NULL when absent. */
 struct recs {
 	struct xdr raw; /* raw packet header record body */
 	struct xdr ip4; /* sampled_ipv4 record body */
@@ -225,8 +221,9 @@ static int raw_parse(struct xdr rec, uint64_t now_ns, struct obs *o)
 }
 
 /* Fills the port fields of an obs built from a sampled IPv4/IPv6 record (the agent decoded the
- * packet for us). ICMP type and code arrive in the port words, as sflowtool and hsflowd send
- * them; obs wants type << 8 | code in dport. Other protocols carry no ports. */
+ * packet for us). The spec says "port number or equivalent"; for ICMP the equivalent is the type
+ * in the source port word and the code in the destination port word (sflowtool's reading), and
+ * obs wants type << 8 | code in dport. Other protocols carry no ports. */
 static void sampled_l4(struct obs *o, uint32_t sport, uint32_t dport, uint32_t flags)
 {
 	o->sport = 0;
@@ -257,23 +254,21 @@ static void sampled_l4(struct obs *o, uint32_t sport, uint32_t dport, uint32_t f
  * Returns 0, or -1 if the record is short or its length or protocol is impossible. */
 static int sampled_parse(struct xdr rec, int family, uint64_t now_ns, struct obs *o)
 {
-	uint32_t len, proto, sport, dport, flags;
 	uint32_t alen = family == 4 ? 4 : 16;
 	uint32_t min_len = family == 4 ? 20 : 40;
 	uint32_t max_len = family == 4 ? 65535 : UINT32_MAX; /* IPv6: jumbograms */
-	const uint8_t *src, *dst;
+	const uint8_t *p = rec.p, *src, *dst, *l4;
+	uint32_t len, proto;
 
-	if (rec.len < (family == 4 ? SFLOW_IP4_LEN : SFLOW_IP6_LEN))
+	/* length, protocol, two addresses, then source port, destination port, TCP flags and
+	 * tos/priority (not used): fixed offsets once the size is known */
+	if (rec.len < 8 + 2 * alen + 16)
 		return -1;
-	/* the check above covers every read below; priority/tos is not used */
-	xdr_u32(&rec, &len);
-	xdr_u32(&rec, &proto);
-	src = rec.p;
-	dst = rec.p + alen;
-	xdr_skip(&rec, 2 * alen);
-	xdr_u32(&rec, &sport);
-	xdr_u32(&rec, &dport);
-	xdr_u32(&rec, &flags);
+	len = rd32(p);
+	proto = rd32(p + 4);
+	src = p + 8;
+	dst = p + 8 + alen;
+	l4 = p + 8 + 2 * alen;
 	if (len < min_len || len > max_len || proto > 255)
 		return -1;
 
@@ -292,7 +287,7 @@ static int sampled_parse(struct xdr rec, int family, uint64_t now_ns, struct obs
 	o->packets = 1;
 	o->ts_ns = now_ns;
 	o->frag = OBS_FRAG_NONE;
-	sampled_l4(o, sport, dport, flags);
+	sampled_l4(o, rd32(l4), rd32(l4 + 4), rd32(l4 + 8));
 	return 0;
 }
 

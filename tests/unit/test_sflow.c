@@ -483,8 +483,21 @@ static void test_sampled_records(void)
 	CHECK_EQ(g.o[2].len, 84);
 	CHECK_EQ(ex.st.errors, 0);
 
+	/* a protocol without ports (GRE): port words mean nothing */
+	dg_header(&d, 1, 0, 2, 1);
+	s = flow_begin(&d, 0, 100, 1);
+	rec_ip4(&d, 576, 47, 1, 2, 2);
+	end(&d, s);
+	CHECK_EQ(decode(&d, &ex, &g), 1);
+	CHECK_EQ(g.o[0].proto, 47);
+	CHECK_EQ(g.o[0].sport, 0);
+	CHECK_EQ(g.o[0].dport, 0);
+	CHECK_EQ(g.o[0].tcp_flags, 0);
+	CHECK_EQ(g.o[0].l4, 0);
+	CHECK_EQ(g.o[0].bytes, 57600);
+
 	/* impossible lengths and protocols are malformed samples */
-	dg_header(&d, 1, 0, 2, 3);
+	dg_header(&d, 1, 0, 3, 3);
 	s = flow_begin(&d, 0, 100, 1);
 	rec_ip4(&d, 19, 6, 1, 2, 0);
 	end(&d, s);
@@ -611,27 +624,22 @@ static void mixed_datagram(struct dg *d)
 	end(d, s);
 }
 
-static void test_truncation(void)
+/* Every cut of a datagram: no crash, no read past the end (ASan), one error, never more records
+ * than the whole datagram gives. */
+static int truncations(const struct dg *d, uint32_t hdr_len)
 {
 	struct exporter ex = {0};
 	struct got g;
-	struct dg d, cut;
+	struct dg cut;
 	int full, r, bad = 0;
 
-	mixed_datagram(&d);
-	full = decode(&d, &ex, &g);
-	CHECK_EQ(full, 3);
-	CHECK_EQ(ex.st.errors, 0);
-	CHECK_EQ(ex.st.counter_samples, 1);
-	CHECK_EQ(ex.st.ignored, 1);
-
-	for (uint32_t len = 0; len < d.n; len++) {
+	full = decode(d, &ex, &g);
+	for (uint32_t len = 0; len < d->n; len++) {
 		memset(&ex, 0, sizeof(ex));
-		memcpy(cut.b, d.b, len);
+		memcpy(cut.b, d->b, len);
 		cut.n = len;
 		r = decode(&cut, &ex, &g);
-		/* the header is 40 bytes with an IPv6 agent: shorter is no datagram at all */
-		if (len < 40)
+		if (len < hdr_len) /* no datagram at all */
 			bad += r != -1 || ex.st.packets != 0 || ex.st.records != 0;
 		else
 			bad += r < 0 || r > full || ex.st.packets != 1;
@@ -639,7 +647,93 @@ static void test_truncation(void)
 		bad += r >= 0 && (uint64_t)r != ex.st.records;
 		bad += g.n != (r > 0 ? r : 0);
 	}
-	CHECK_EQ(bad, 0);
+	return bad;
+}
+
+static void test_truncation(void)
+{
+	struct exporter ex = {0};
+	struct got g;
+	struct dg d;
+
+	mixed_datagram(&d);
+	CHECK_EQ(decode(&d, &ex, &g), 3);
+	CHECK_EQ(ex.st.errors, 0);
+	CHECK_EQ(ex.st.counter_samples, 1);
+	CHECK_EQ(ex.st.ignored, 1);
+	CHECK_EQ(truncations(&d, 40), 0); /* IPv6 agent: 40-byte header */
+
+	syn_datagram(&d, 1, 0, 2);
+	CHECK_EQ(truncations(&d, 28), 0);
+}
+
+/* A flow sample whose own length cuts its body anywhere: the sample is malformed (one error,
+ * nothing emitted), and the sample after it is still decoded. */
+static int body_cuts(const struct dg *one)
+{
+	const uint32_t at = 28; /* the sample after an IPv4 agent's header */
+	uint32_t body = one->n - at - 8;
+	struct exporter ex;
+	struct got g;
+	struct dg d;
+	int bad = 0;
+
+	for (uint32_t len = 0; len < body; len++) {
+		memset(&ex, 0, sizeof(ex));
+		memcpy(d.b, one->b, at + 8 + len);
+		d.n = at + 8 + len;
+		set32(&d, 24, 2);
+		set32(&d, at + 4, len);
+		counter_sample(&d, 2);
+		bad += decode(&d, &ex, &g) != 0;
+		bad += ex.st.errors != 1 || ex.st.counter_samples != 1 || ex.st.records != 0;
+	}
+	return bad;
+}
+
+static void test_sample_body_cut(void)
+{
+	struct exporter ex = {0};
+	struct got g;
+	struct dg d;
+	uint32_t s;
+
+	syn_datagram(&d, 1, 0, 2);
+	CHECK_EQ(body_cuts(&d), 0);
+	syn_datagram(&d, 1, 1, 2);
+	CHECK_EQ(body_cuts(&d), 0);
+
+	dg_header(&d, 1, 0, 1, 1);
+	s = flow_begin(&d, 0, 2, 1);
+	rec_ip4(&d, 40, 6, 1, 2, 2);
+	end(&d, s);
+	CHECK_EQ(decode(&d, &ex, &g), 1);
+	CHECK_EQ(body_cuts(&d), 0);
+
+	dg_header(&d, 1, 0, 1, 1);
+	s = flow_begin(&d, 1, 2, 1);
+	rec_ip6(&d, 40, 6, 1, 2, 2);
+	end(&d, s);
+	CHECK_EQ(decode(&d, &ex, &g), 1);
+	CHECK_EQ(body_cuts(&d), 0);
+
+	/* a record shorter than its fixed fields, inside a sample that is long enough */
+	memset(&ex, 0, sizeof(ex));
+	dg_header(&d, 1, 0, 1, 2);
+	s = flow_begin(&d, 0, 2, 1);
+	w32(&d, 3);
+	w32(&d, 28); /* sampled_ipv4 is 32 bytes */
+	for (int i = 0; i < 7; i++)
+		w32(&d, 40);
+	end(&d, s);
+	s = flow_begin(&d, 0, 2, 1);
+	w32(&d, 1);
+	w32(&d, 12); /* raw header: 16 bytes before the header bytes */
+	for (int i = 0; i < 3; i++)
+		w32(&d, 1);
+	end(&d, s);
+	CHECK_EQ(decode(&d, &ex, &g), 0);
+	CHECK_EQ(ex.st.errors, 2);
 }
 
 /* A sample whose length runs past the datagram ends it; what came before stays. */
@@ -872,10 +966,15 @@ static void test_short_header(void)
 	CHECK_EQ(g.o[0].proto, 6);
 }
 
-/* A datagram sent by pmacct's sfprobe plugin (pmacctd reading a pcap that moat-gen wrote, at
- * sampling rate 1), captured off loopback. */
+/* A datagram sent by pmacct 1.7.7's sfprobe plugin: pmacctd read a pcap of six SYNs written by
+ * `moat-gen --count 6 --attack syn:198.51.100.10:100:sources=1` at sampling_rate 1, and the
+ * datagram was taken off loopback. Each sample holds an extended_switch record and a 74-byte raw
+ * Ethernet header (frame_length 78, stripped 4: the FCS). Expected values are tcpdump's reading
+ * of the pcap. */
 static void test_pmacct(void)
 {
+	static const uint8_t src[4] = {192, 0, 2, 128}, dst[4] = {198, 51, 100, 10};
+	static const uint16_t sports[6] = {39892, 53858, 11178, 14444, 51879, 52412};
 	const char *path = "tests/fuzz/corpus/sflow/pmacct-sfprobe.bin";
 	struct exporter ex = {0};
 	struct got g;
@@ -887,19 +986,29 @@ static void test_pmacct(void)
 		return;
 	d.n = (uint32_t)fread(d.b, 1, sizeof(d.b), f);
 	fclose(f);
-	CHECK(d.n > 28);
-	CHECK(decode(&d, &ex, &g) >= 1);
+	CHECK_EQ(d.n, 1012);
+	CHECK_EQ(decode(&d, &ex, &g), 6);
 	CHECK_EQ(ex.st.errors, 0);
+	CHECK_EQ(ex.st.ignored, 0);
 	CHECK_EQ(ex.st.packets, 1);
-	CHECK_EQ((uint64_t)g.n, ex.st.records);
-	for (int i = 0; i < g.n && i < 64; i++) {
-		CHECK_EQ(g.o[i].family, 4);
-		CHECK_EQ(g.o[i].proto, 17);
-		CHECK(is_v4(&g.o[i].src, V4_SRC));
-		CHECK_EQ(g.o[i].dport, 53);
-		CHECK_EQ(g.o[i].packets, 1);
-		CHECK_EQ(g.o[i].bytes, g.o[i].len);
-		CHECK_EQ(g.o[i].len, 128);
+	CHECK_EQ(ex.st.records, 6);
+	CHECK_EQ(ex.seq_next, 2);
+	for (int i = 0; i < 6; i++) {
+		const struct obs *o = &g.o[i];
+
+		CHECK_EQ(o->family, 4);
+		CHECK_EQ(o->proto, 6);
+		CHECK(is_v4(&o->src, src));
+		CHECK(is_v4(&o->dst, dst));
+		CHECK_EQ(o->sport, sports[i]);
+		CHECK_EQ(o->dport, 80);
+		CHECK_EQ(o->tcp_flags, TCPF_SYN);
+		CHECK_EQ(o->ttl, 123);
+		CHECK_EQ(o->l4, 1);
+		CHECK_EQ(o->frag, OBS_FRAG_NONE);
+		CHECK_EQ(o->len, 60);
+		CHECK_EQ(o->packets, 1);
+		CHECK_EQ(o->bytes, 60);
 	}
 }
 
@@ -913,6 +1022,7 @@ int main(void)
 	test_counter_samples();
 	test_sampling();
 	test_truncation();
+	test_sample_body_cut();
 	test_sample_past_end();
 	test_bad_header();
 	test_unknown_sample();

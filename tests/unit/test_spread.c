@@ -100,30 +100,35 @@ static void test_clock(void)
 	struct flowclock fc = {0};
 	uint64_t now = S(2000000000), f, l;
 
-	/* an exporter replaying a 2023 capture: the first record anchors */
+	/* an exporter replaying a 2023 capture: the first record starts 10 s from now */
 	f = S(1700000000);
 	l = S(1700000001);
 	CHECK(flowclock_map(&fc, now, &f, &l));
-	CHECK_EQ(l, now);
-	CHECK_EQ(f, now - S(1));
-	/* later records keep their spacing, even arriving at once */
-	f = S(1700000010);
-	l = S(1700000011);
+	CHECK(!fc.synced);
+	CHECK_EQ(f, now + S(10));
+	CHECK_EQ(l, now + S(11));
+	/* later records keep their spacing, even arriving at once and out of order */
+	f = l = S(1700000010);
 	CHECK(!flowclock_map(&fc, now, &f, &l));
-	CHECK_EQ(l, now + S(10));
-	/* a jump beyond 120 s ahead re-anchors */
+	CHECK_EQ(l, now + S(20));
+	f = l = S(1699999995); /* 5 s earlier than the first: still in the future */
+	CHECK(!flowclock_map(&fc, now, &f, &l));
+	CHECK_EQ(l, now + S(5));
+	/* a jump beyond 120 s ahead anchors again */
 	f = l = S(1700000500);
 	CHECK(flowclock_map(&fc, now, &f, &l));
-	CHECK_EQ(l, now);
-	/* a synced exporter: its records map near their own time */
+	CHECK_EQ(l, now + S(10));
+	/* a synced exporter: record times are ours, whatever order they come in */
 	struct flowclock g = {0};
 	f = now - S(60);
 	l = now - S(1);
 	CHECK(flowclock_map(&g, now, &f, &l));
+	CHECK(g.synced);
+	CHECK_EQ(l, now - S(1));
 	f = now - S(30);
 	l = now + S(1);
 	CHECK(!flowclock_map(&g, now + S(2), &f, &l));
-	CHECK_EQ(l, now + S(2));
+	CHECK_EQ(l, now + S(1));
 }
 
 int main(void)

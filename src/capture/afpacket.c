@@ -112,7 +112,8 @@ static int open_one(struct afp *a, struct afp_worker *w, int ifindex, unsigned r
 	 * and a fragment flood must be counted fragment by fragment */
 	/* The first worker asks the kernel for an unused group id (PACKET_FANOUT_FLAG_UNIQUEID,
 	 * Linux 4.12) and the others join it. An id we picked ourselves could be another capture
-	 * program's: joined to its group, the kernel would split the traffic between us, silently. */
+	 * program's: joined to its group, the kernel would split the traffic between us, silently.
+	 */
 	int fanout = PACKET_FANOUT_HASH << 16;
 	if (*fanout_id < 0)
 		fanout |= PACKET_FANOUT_FLAG_UNIQUEID << 16;

@@ -310,7 +310,8 @@ static int open_capture(struct daemon *m, const struct capture *cap, char *err, 
 		m->col[m->n_col++] = co;
 		if (collector_start(co, err, errlen) < 0)
 			return -1;
-		log_info("collecting %s on %s%s", cap->kind == CAPTURE_SFLOW ? "sFlow v5" : "NetFlow v5/v9 and IPFIX",
+		log_info("collecting %s on %s%s",
+			 cap->kind == CAPTURE_SFLOW ? "sFlow v5" : "NetFlow v5/v9 and IPFIX",
 			 cap->listen, m->conf->n_exporters ? " (listed exporters only)" : "");
 		return 0;
 	}

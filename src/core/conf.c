@@ -1137,7 +1137,8 @@ static int parse_listen(const char *s, struct capture *cap)
 		colon = end + 1;
 	} else {
 		colon = strrchr(s, ':');
-		if (!colon || (size_t)(colon - s) >= sizeof(host) || memchr(s, ':', (size_t)(colon - s)))
+		if (!colon || (size_t)(colon - s) >= sizeof(host) ||
+		    memchr(s, ':', (size_t)(colon - s)))
 			return -1;
 		hl = (size_t)(colon - s);
 		memcpy(host, s, hl);
@@ -1205,18 +1206,20 @@ static int get_capture(struct ld *ld, const struct node *n)
 		int k;
 		idx(pb, sizeof(pb), "capture", i);
 		if (it->type != N_MAP)
-			return fail(ld, it,
-				    "%s: expected a mapping with one key (af_packet, pcap, sflow or "
-				    "netflow), got %s",
-				    pb, what(it, q, sizeof(q)));
+			return fail(
+			    ld, it,
+			    "%s: expected a mapping with one key (af_packet, pcap, sflow or "
+			    "netflow), got %s",
+			    pb, what(it, q, sizeof(q)));
 		if (it->n != 2)
-			return fail(ld, it,
-				    "%s: expected one key (af_packet, pcap, sflow or netflow), got %zu",
-				    pb, it->n / 2);
+			return fail(
+			    ld, it,
+			    "%s: expected one key (af_packet, pcap, sflow or netflow), got %zu", pb,
+			    it->n / 2);
 		k = get_enum(ld, it->kid[0], pb, "capture kind", kinds, ARRAY_SIZE(kinds));
 		if (k < 0)
 			return -1;
-		cap->kind = k == 0 ? CAPTURE_AF_PACKET
+		cap->kind = k == 0   ? CAPTURE_AF_PACKET
 			    : k == 1 ? CAPTURE_PCAP
 			    : k == 2 ? CAPTURE_SFLOW
 				     : CAPTURE_NETFLOW;
@@ -1274,7 +1277,8 @@ static int get_exporters(struct ld *ld, const struct node *n)
 		if (!val[0])
 			return fail(ld, n->kid[i], "%s: missing required key 'address'", pb);
 		sub(pk, sizeof(pk), pb, "address");
-		if (val[0]->type != N_SCALAR || val[0]->null || maddr_parse(val[0]->s, &e->addr) < 0)
+		if (val[0]->type != N_SCALAR || val[0]->null ||
+		    maddr_parse(val[0]->s, &e->addr) < 0)
 			return fail(ld, val[0], "%s: expected an IPv4 or IPv6 address, got %s", pk,
 				    what(val[0], q, sizeof(q)));
 		if (val[1] && get_unsigned(ld, val[1], sub(pk, sizeof(pk), pb, "sampling"), 1,
@@ -1282,7 +1286,8 @@ static int get_exporters(struct ld *ld, const struct node *n)
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (maddr_eq(&c->exporters[j].addr, &e->addr))
-				return fail(ld, val[0], "%s: %s is already listed as exporters[%zu]",
+				return fail(ld, val[0],
+					    "%s: %s is already listed as exporters[%zu]",
 					    sub(pk, sizeof(pk), pb, "address"),
 					    quote(val[0], q, sizeof(q)), j);
 	}

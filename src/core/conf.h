@@ -68,8 +68,9 @@ struct capture {
 	char interface[64];
 	unsigned workers; /* af_packet: fanout threads, 0..16 (0 = one per CPU, at most 8) */
 	unsigned ring_mb; /* af_packet: ring size per worker in MiB (default 64); pcap: 0 */
-	/* sflow, netflow: where to listen. "0.0.0.0:6343", "[::]:2055" (IPv6 any also takes IPv4) */
-	char listen[64];          /* canonical form */
+	/* sflow, netflow: where to listen. "0.0.0.0:6343", "[::]:2055" (IPv6 any also takes IPv4)
+	 */
+	char listen[64];	  /* canonical form */
 	struct maddr listen_addr; /* IPv4-mapped for IPv4 */
 	uint16_t listen_port;
 	uint8_t listen_family; /* 4 or 6 */

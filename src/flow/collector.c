@@ -66,16 +66,16 @@ bool flowclock_map(struct flowclock *fc, uint64_t now_ns, uint64_t *first, uint6
 /* ---- spreading ---- */
 
 struct spread {
-	struct obs o;     /* the record; packets/bytes are its totals */
-	uint32_t n;       /* ticks it is spread over */
-	uint32_t k;       /* ticks done */
-	uint32_t next;    /* wheel list / free list, index + 1 */
+	struct obs o;  /* the record; packets/bytes are its totals */
+	uint32_t n;    /* ticks it is spread over */
+	uint32_t k;    /* ticks done */
+	uint32_t next; /* wheel list / free list, index + 1 */
 	uint64_t start_tick;
 };
 
 struct spreader {
 	struct spread *e;
-	uint32_t cap, hw, free; /* free: index + 1 */
+	uint32_t cap, hw, free;		      /* free: index + 1 */
 	uint32_t wheel[SPREAD_HORIZON_TICKS]; /* per start tick: list of index + 1 */
 	uint32_t *active;
 	uint32_t n_active;
@@ -194,7 +194,8 @@ void spreader_tick(struct spreader *s, struct shard *sh, uint64_t tick_ns)
 		uint32_t i = s->active[a];
 		struct spread *x = &s->e[i];
 		struct obs o = x->o;
-		/* Bresenham: tick k gets floor(P(k+1)/n) - floor(Pk/n), so the slices add up exactly */
+		/* Bresenham: tick k gets floor(P(k+1)/n) - floor(Pk/n), so the slices add up
+		 * exactly */
 		o.packets = part(x->o.packets, x->k + 1, x->n) - part(x->o.packets, x->k, x->n);
 		o.bytes = part(x->o.bytes, x->k + 1, x->n) - part(x->o.bytes, x->k, x->n);
 		o.ts_ns = tick_ns;
@@ -419,8 +420,8 @@ static int open_socket(struct collector *co, char *err, size_t errlen)
 	return 0;
 }
 
-struct collector *collector_open(const struct capture *cap, const struct conf *c,
-				 struct shard *sh, char *err, size_t errlen)
+struct collector *collector_open(const struct capture *cap, const struct conf *c, struct shard *sh,
+				 char *err, size_t errlen)
 {
 	struct collector *co = calloc(1, sizeof(*co));
 	uint32_t slots = 16;
@@ -436,7 +437,7 @@ struct collector *collector_open(const struct capture *cap, const struct conf *c
 	co->allow_listed_only = c->n_exporters > 0;
 	while (slots < (COLLECTOR_MAX_EXPORTERS > c->n_exporters ? COLLECTOR_MAX_EXPORTERS
 								 : c->n_exporters) *
-			       2)
+			   2)
 		slots <<= 1;
 	co->exp = calloc(slots, sizeof(*co->exp));
 	co->exp_mask = slots - 1;
@@ -470,7 +471,8 @@ int collector_start(struct collector *co, char *err, size_t errlen)
 		return -1;
 	}
 	co->started = true;
-	pthread_setname_np(co->thread, co->cap.kind == CAPTURE_SFLOW ? "moat-sflow" : "moat-netflow");
+	pthread_setname_np(co->thread,
+			   co->cap.kind == CAPTURE_SFLOW ? "moat-sflow" : "moat-netflow");
 	return 0;
 }
 
@@ -497,16 +499,17 @@ void collector_print_stats(struct collector *co, FILE *f)
 		const struct exporter_stats *s = &e->ex.st;
 		if (!e->used || (!s->packets && !s->errors))
 			continue;
-		snprintf(line, sizeof(line),
-			 "%s exporter %s: %llu datagrams, %llu records, %llu templates, %llu errors, "
-			 "%llu without template, %llu bad sampling, %llu lost (sequence gaps), %llu "
-			 "counter samples, last seen %.1f s ago",
-			 kind, maddr_str(&e->ex.addr, a), (unsigned long long)s->packets,
-			 (unsigned long long)s->records, (unsigned long long)s->templates,
-			 (unsigned long long)s->errors, (unsigned long long)s->no_template,
-			 (unsigned long long)s->bad_sampling, (unsigned long long)s->seq_gaps,
-			 (unsigned long long)s->counter_samples,
-			 s->last_seen_ns ? (double)(now - s->last_seen_ns) / 1e9 : -1.0);
+		snprintf(
+		    line, sizeof(line),
+		    "%s exporter %s: %llu datagrams, %llu records, %llu templates, %llu errors, "
+		    "%llu without template, %llu bad sampling, %llu lost (sequence gaps), %llu "
+		    "counter samples, last seen %.1f s ago",
+		    kind, maddr_str(&e->ex.addr, a), (unsigned long long)s->packets,
+		    (unsigned long long)s->records, (unsigned long long)s->templates,
+		    (unsigned long long)s->errors, (unsigned long long)s->no_template,
+		    (unsigned long long)s->bad_sampling, (unsigned long long)s->seq_gaps,
+		    (unsigned long long)s->counter_samples,
+		    s->last_seen_ns ? (double)(now - s->last_seen_ns) / 1e9 : -1.0);
 		if (f)
 			fprintf(f, "%s\n", line);
 		else

@@ -13,8 +13,8 @@
 enum {
 	COLLECTOR_MAX_EXPORTERS = 1024, /* when the config lists none: first come, first served */
 	SPREAD_MAX = 1 << 20, /* records spread over time at once (~100 B each, touched as used) */
-	SPREAD_HORIZON_TICKS = 2048,    /* how far ahead a record may be placed (204.8 s) */
-	SPREAD_MAX_TICKS = 3000,        /* a record is spread over at most 300 s */
+	SPREAD_HORIZON_TICKS = 2048, /* how far ahead a record may be placed (204.8 s) */
+	SPREAD_MAX_TICKS = 3000,     /* a record is spread over at most 300 s */
 };
 
 /* Counters of a collector (beyond each exporter's own). */
@@ -22,9 +22,9 @@ struct collector_stats {
 	uint64_t datagrams;
 	uint64_t unknown_exporter; /* from an address not in `exporters` */
 	uint64_t exporters_full;   /* from a new exporter past COLLECTOR_MAX_EXPORTERS */
-	uint64_t spread_full;      /* records accounted at once: the spread pool was full */
-	uint64_t reanchors;        /* an exporter's clock jumped: its time offset was set again */
-	uint64_t socket_drops;     /* datagrams the kernel dropped (receive buffer full) */
+	uint64_t spread_full;	   /* records accounted at once: the spread pool was full */
+	uint64_t reanchors;	   /* an exporter's clock jumped: its time offset was set again */
+	uint64_t socket_drops;	   /* datagrams the kernel dropped (receive buffer full) */
 };
 
 /* Maps a record's time, in the exporter's clock, onto ours. An exporter whose first record ends
@@ -43,8 +43,8 @@ struct collector;
 
 /* Opens the socket for an sflow or netflow capture (err set on failure: address in use, no
  * permission). The collector accounts into sh, which must be attached to the detector. */
-struct collector *collector_open(const struct capture *cap, const struct conf *c,
-				 struct shard *sh, char *err, size_t errlen);
+struct collector *collector_open(const struct capture *cap, const struct conf *c, struct shard *sh,
+				 char *err, size_t errlen);
 int collector_start(struct collector *co, char *err, size_t errlen);
 /* Stops the thread (its counters stay readable); collector_close frees everything. */
 void collector_stop(struct collector *co);

@@ -15,36 +15,36 @@
 #include "core/obs.h"
 
 enum {
-	FLOW_MAX_TEMPLATES = 256,   /* per exporter: (domain/source id, template id) pairs kept */
+	FLOW_MAX_TEMPLATES = 256, /* per exporter: (domain/source id, template id) pairs kept */
 	FLOW_MAX_TEMPLATE_FIELDS = 128,
-	FLOW_MAX_SAMPLERS = 64,     /* per exporter: v9 sampler ids / IPFIX selector ids */
+	FLOW_MAX_SAMPLERS = 64,	      /* per exporter: v9 sampler ids / IPFIX selector ids */
 	FLOW_MAX_SAMPLING = 1u << 24, /* sampling rates above this are absurd: refused */
-	FLOW_TEMPLATE_TTL_S = 1800, /* a template not refreshed for this long is dropped */
+	FLOW_TEMPLATE_TTL_S = 1800,   /* a template not refreshed for this long is dropped */
 };
 
 /* Counters per exporter, cumulative. */
 struct exporter_stats {
-	uint64_t packets;      /* export datagrams received */
-	uint64_t records;      /* flow records / flow samples turned into obs */
-	uint64_t templates;    /* template (and options template) records accepted */
-	uint64_t errors;       /* datagrams or records rejected as malformed */
-	uint64_t no_template;  /* data records for a template we do not have (yet) */
+	uint64_t packets;	/* export datagrams received */
+	uint64_t records;	/* flow records / flow samples turned into obs */
+	uint64_t templates;	/* template (and options template) records accepted */
+	uint64_t errors;	/* datagrams or records rejected as malformed */
+	uint64_t no_template;	/* data records for a template we do not have (yet) */
 	uint64_t template_full; /* templates refused: FLOW_MAX_TEMPLATES reached */
-	uint64_t bad_sampling; /* records whose sampling rate was absurd: dropped */
-	uint64_t seq_gaps;     /* export datagrams (or flows, v5/IPFIX) lost per sequence numbers */
+	uint64_t bad_sampling;	/* records whose sampling rate was absurd: dropped */
+	uint64_t seq_gaps; /* export datagrams (or flows, v5/IPFIX) lost per sequence numbers */
 	uint64_t counter_samples; /* sFlow counter samples seen (accepted, not used) */
-	uint64_t ignored;      /* understood but not for us: options data we do not use, non-IP */
+	uint64_t ignored; /* understood but not for us: options data we do not use, non-IP */
 	uint64_t last_seen_ns;
 };
 
 struct flow_template {
-	uint32_t domain;   /* v9 source id / IPFIX observation domain */
-	uint16_t id;       /* 256.. */
+	uint32_t domain; /* v9 source id / IPFIX observation domain */
+	uint16_t id;	 /* 256.. */
 	uint16_t n_fields;
 	uint16_t scope_fields; /* options templates: leading scope fields */
-	uint8_t options;   /* 1: an options template */
+	uint8_t options;       /* 1: an options template */
 	uint8_t used;
-	int32_t min_len;   /* sum of fixed field lengths; variable-length fields count 1 */
+	int32_t min_len; /* sum of fixed field lengths; variable-length fields count 1 */
 	uint64_t refreshed_ns;
 	struct tfield {
 		uint16_t type; /* information element id (enterprise bit cleared) */
@@ -61,21 +61,29 @@ struct exporter {
 
 	/* sequence tracking */
 	uint8_t seq_valid;
-	uint32_t seq_next;  /* next expected sequence number (per version semantics) */
+	uint32_t seq_next;   /* next expected sequence number (per version semantics) */
 	uint32_t seq_domain; /* v9 source id / IPFIX domain / sFlow agent sub-id the seq is for */
 
 	/* sampling announced by the exporter */
-	uint32_t v5_sampling;   /* from the v5 header (0 = none) */
+	uint32_t v5_sampling;	   /* from the v5 header (0 = none) */
 	uint32_t default_sampling; /* from an options record without a sampler id (v9/IPFIX) */
 	struct {
 		uint32_t domain;
-		uint32_t id;   /* sampler id (v9 FLOW_SAMPLER_ID 48/302) or selector id (IPFIX 302) */
+		uint32_t id; /* sampler id (v9 FLOW_SAMPLER_ID 48/302) or selector id (IPFIX 302) */
 		uint32_t rate;
 	} samplers[FLOW_MAX_SAMPLERS];
 	uint32_t n_samplers;
 
 	struct flow_template *tmpl; /* [FLOW_MAX_TEMPLATES], allocated on first use */
 	uint32_t n_tmpl;
+
+	/* clocks */
+	uint64_t sys_init_ms; /* IPFIX systemInitTimeMilliseconds (IE 160) from options records */
+	uint8_t sys_init_valid;
+	uint8_t boot_valid;
+	int64_t
+	    boot_ms; /* v9: unix time at sysUptime 0, ms: the header has whole seconds only, so
+		      * each datagram gives a value up to 1 s low; the running maximum converges */
 };
 
 /* Called per record. first_ns/last_ns: when the flow's first and last packets were seen, in the

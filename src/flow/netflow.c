@@ -283,22 +283,12 @@ static uint64_t ntp_ns(uint64_t v)
 
 /* ---- templates ---------------------------------------------------------------------------- */
 
-/* flow.h has no field for an exporter's systemInitTimeMilliseconds (IE 160, sent in IPFIX
- * options records) yet. Until it has, it lives in one spare entry allocated past the
- * FLOW_MAX_TEMPLATES of ex->tmpl, which no lookup reaches: refreshed_ns holds the value in
- * milliseconds, used says it is known. Options records only come after a template, so the array
- * exists whenever there is something to store. */
-static struct flow_template *spare(struct exporter *ex)
-{
-	return ex->tmpl ? &ex->tmpl[FLOW_MAX_TEMPLATES] : NULL;
-}
-
 /* Allocates the template array on the first template. Returns 0, or -1 if out of memory. */
 static int tmpl_alloc(struct exporter *ex)
 {
 	if (ex->tmpl)
 		return 0;
-	ex->tmpl = calloc(FLOW_MAX_TEMPLATES + 1, sizeof(*ex->tmpl));
+	ex->tmpl = calloc(FLOW_MAX_TEMPLATES, sizeof(*ex->tmpl));
 	ex->n_tmpl = 0;
 	return ex->tmpl ? 0 : -1;
 }
@@ -904,14 +894,13 @@ static int sampler_set(struct exporter *ex, uint32_t domain, uint32_t id, uint32
 static void options_record(struct nf_ctx *c, const struct rec *r)
 {
 	struct exporter *ex = c->ex;
-	struct flow_template *sp;
 	bool used = false;
 	uint64_t rate;
 	uint32_t r32;
 
-	if ((r->have & H_SYSINIT) && (sp = spare(ex))) {
-		sp->refreshed_ns = r->sysinit_ms;
-		sp->used = 1;
+	if (r->have & H_SYSINIT) {
+		ex->sys_init_ms = r->sysinit_ms;
+		ex->sys_init_valid = 1;
 		used = true;
 	}
 	if (rec_rate(r, &rate)) {
@@ -933,7 +922,6 @@ static void options_record(struct nf_ctx *c, const struct rec *r)
  * exporter's options. Returns false if IPFIX and the init time is unknown. */
 static bool uptime_ns(const struct nf_ctx *c, const struct rec *r, uint32_t x, uint64_t *ns)
 {
-	const struct flow_template *sp;
 	int64_t ago;
 
 	if (!c->ipfix) {
@@ -946,9 +934,8 @@ static bool uptime_ns(const struct nf_ctx *c, const struct rec *r, uint32_t x, u
 		*ns = sat_mul(sat_add(r->sysinit_ms, x), NS_PER_MS);
 		return true;
 	}
-	sp = spare(c->ex);
-	if (sp && sp->used) {
-		*ns = sat_mul(sat_add(sp->refreshed_ns, x), NS_PER_MS);
+	if (c->ex->sys_init_valid) {
+		*ns = sat_mul(sat_add(c->ex->sys_init_ms, x), NS_PER_MS);
 		return true;
 	}
 	return false;
@@ -1102,9 +1089,10 @@ static int data_rate(const struct nf_ctx *c, const struct rec *r, uint64_t *rate
 }
 
 /* A data set (id >= 256): every record of its template, up to the padding. Returns 0, or -1 if
- * a record runs past the set. A set whose template we lack is counted (st.no_template, once per
- * set: its records cannot even be counted) and skipped: routers send data before templates after
- * a restart. */
+ * a record runs past the set, or if the set cannot hold even one record (padding is 3 bytes at
+ * most in practice; a whole set of it means the template does not match the data). A set whose
+ * template we lack is counted (st.no_template, once per set: its records cannot even be
+ * counted) and skipped: routers send data before templates after a restart. */
 static int data_set(struct nf_ctx *c, uint16_t id, const uint8_t *p, size_t n)
 {
 	const struct flow_template *t = tmpl_lookup(c, id);
@@ -1130,6 +1118,10 @@ static int data_set(struct nf_ctx *c, uint16_t id, const uint8_t *p, size_t n)
 			options_record(c, &r);
 		else if (data_rate(c, &r, &rate) == 0)
 			rec_emit(c, &r, rate);
+	}
+	if (off == 0 && n >= SET_HLEN) {
+		c->uncounted = 1;
+		return -1;
 	}
 	return 0;
 }
@@ -1269,6 +1261,21 @@ static int v5_decode(struct nf_ctx *c, const uint8_t *buf, size_t len)
 	return c->n_emitted;
 }
 
+/* The v9 header gives the export time in whole seconds, so unix_secs - sysUptime is up to 1 s
+ * below the true boot time, a different amount in each datagram: flows placed with it jitter by
+ * up to a second, enough to show a steady flood 10% above its rate. The largest estimate seen is
+ * the best; one more than 2 s below it means the router rebooted, its uptime wrapped (49.7 days)
+ * or its clock was stepped back, and starts over. */
+static void v9_clock(struct exporter *ex, uint32_t unix_secs, uint32_t uptime_ms)
+{
+	int64_t est = (int64_t)unix_secs * 1000 - (int64_t)uptime_ms;
+
+	if (!ex->boot_valid || est > ex->boot_ms || est < ex->boot_ms - 2000) {
+		ex->boot_ms = est;
+		ex->boot_valid = 1;
+	}
+}
+
 /* NetFlow v9: 20-byte header (count, sysUptime, unix_secs, sequence, source id), FlowSets.
  * The count field is not checked: exporters disagree on what it counts. Returns the records
  * emitted, or -1 if the header is cut short. */
@@ -1279,7 +1286,8 @@ static int v9_decode(struct nf_ctx *c, const uint8_t *buf, size_t len)
 	if (len < V9_HLEN)
 		return reject(c->ex);
 	c->uptime_ms = rd32(buf + 4);
-	c->export_ns = rd32(buf + 8) * NS_PER_S;
+	v9_clock(c->ex, rd32(buf + 8), c->uptime_ms);
+	c->export_ns = (uint64_t)(c->ex->boot_ms + c->uptime_ms) * NS_PER_MS;
 	seq = rd32(buf + 12);
 	c->domain = rd32(buf + 16);
 	accept_dgram(c->ex, c->now_ns);

@@ -420,6 +420,45 @@ static void test_v9_basic(void)
 	fresh(&ex);
 }
 
+/* v9 headers give whole seconds: the exporter's boot time is the largest unix_secs - sysUptime
+ * seen, so records are placed to the millisecond once a datagram was sent near a second's start. */
+static void test_v9_clock(void)
+{
+	struct exporter ex = {0};
+	struct dg d;
+	size_t at;
+
+	/* true boot 1700000000.000; exports at 100.500 s, 100.900 s, 101.000 s of uptime */
+	v9_hdr(&d, 100500, 1700000100, 1, 7); /* estimate 1699999999.500 */
+	t9_template(&d, 256);
+	at = set_begin(&d, 256);
+	t9_rec(&d, 10, 1, 2, 17, 0, 100, 1, 100400, 100400, 64);
+	set_end(&d, at);
+	CHECK_EQ(dec(&ex, &d, S(1)), 1);
+	CHECK_EQ(g.last[0], S(1700000099) + MS(900)); /* 0.5 s early: all we know yet */
+	v9_hdr(&d, 100900, 1700000100, 2, 7);	      /* estimate ...99.100: lower, not taken */
+	at = set_begin(&d, 256);
+	t9_rec(&d, 10, 1, 2, 17, 0, 100, 1, 100800, 100800, 64);
+	set_end(&d, at);
+	CHECK_EQ(dec(&ex, &d, S(1)), 1);
+	CHECK_EQ(g.last[0], S(1700000100) + MS(300)); /* still the 0.5 s of the first */
+	v9_hdr(&d, 101000, 1700000101, 3, 7);	      /* estimate ...00.000: the true boot */
+	at = set_begin(&d, 256);
+	t9_rec(&d, 10, 1, 2, 17, 0, 100, 1, 100950, 100950, 64);
+	set_end(&d, at);
+	CHECK_EQ(dec(&ex, &d, S(1)), 1);
+	CHECK_EQ(g.last[0], S(1700000100) + MS(950)); /* exact */
+	CHECK_EQ(ex.boot_ms, 1700000000000LL);
+	/* a reboot: uptime starts over, the estimate jumps far: taken at once */
+	v9_hdr(&d, 5000, 1700000200, 4, 7);
+	at = set_begin(&d, 256);
+	t9_rec(&d, 10, 1, 2, 17, 0, 100, 1, 4000, 4000, 64);
+	set_end(&d, at);
+	CHECK_EQ(dec(&ex, &d, S(1)), 1);
+	CHECK_EQ(g.last[0], S(1700000199));
+	fresh(&ex);
+}
+
 static void test_v9_no_template(void)
 {
 	struct exporter ex = {0};
@@ -1586,6 +1625,15 @@ static void test_lying_lengths(void)
 	CHECK_EQ(dec(&ex, &d, S(1)), 2);
 	CHECK_EQ(ex.st.errors, 3);
 
+	/* a data set too short for one record of its template (31 bytes) */
+	v9_hdr(&d, 50000, 1700000100, 4, 7);
+	at = set_begin(&d, 256);
+	put32(&d, 0);
+	put32(&d, 0);
+	set_end(&d, at);
+	CHECK_EQ(dec(&ex, &d, S(1)), 0);
+	CHECK_EQ(ex.st.errors, 4);
+
 	/* IPFIX: a variable-length field claiming more than the set holds */
 	fresh(&ex);
 	ipfix_hdr(&d, 1700000100, 0, 1);
@@ -1933,6 +1981,7 @@ int main(void)
 	test_v5();
 	test_v5_lies();
 	test_v9_basic();
+	test_v9_clock();
 	test_v9_no_template();
 	test_v9_ipv6();
 	test_v9_sampler();

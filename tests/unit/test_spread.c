@@ -7,8 +7,8 @@
 #include "flow/collector.h"
 #include "t.h"
 
-#define S(x) ((uint64_t)(x) * 1000000000ULL)
-#define T0 S(1700000000)
+#define S(x) ((uint64_t)(x)*1000000000ULL)
+#define T0   S(1700000000)
 
 static struct shard *sh;
 

@@ -438,6 +438,11 @@ static void attack_rates(struct attack *a, const struct window *w, bool at_start
 		a->rate[t] = thr_metric((enum thr)t, c, secs);
 	a->pps = a->rate[THR_PPS];
 	a->bps = a->rate[THR_MBPS] * 1e6;
+	/* a peak measured over 200 ms is mostly the jitter of the input's timestamps (flow
+	 * exporters give milliseconds at best): the peak takes the start rate and rates over at
+	 * least half a second */
+	if (!at_start && secs < 0.5)
+		return;
 	if (a->pps > a->peak_pps)
 		a->peak_pps = a->pps;
 	if (a->bps > a->peak_bps)

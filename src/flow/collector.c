@@ -24,6 +24,8 @@
 #include "detect/detect.h"
 #include "flow/collector.h"
 
+#define SFLOW_DITHER_NS 200000000ULL
+
 enum {
 	BATCH = 32,
 	DGRAM_MAX = 65536,
@@ -31,6 +33,7 @@ enum {
 	PAST_MAX_S = 300,   /* ...and this far behind */
 	SYNC_MAX_S = 60,    /* an exporter this close to our clock is taken as synced */
 	LATENESS_S = 10,    /* reordering allowed to an exporter with its own clock */
+	SFLOW_DITHER_STEPS = 8,
 	STATS_EVERY_S = 60,
 };
 
@@ -232,6 +235,7 @@ struct collector {
 	struct collector_stats st;
 	uint64_t last_tick;
 	uint64_t next_stats_ns;
+	uint32_t dither;
 	pthread_t thread;
 	bool started;
 	_Atomic bool stop;
@@ -271,7 +275,20 @@ static void on_record(void *arg, const struct obs *o, uint64_t first_ns, uint64_
 {
 	struct emit_ctx *c = arg;
 
-	if (flowclock_map(&c->e->clock, c->now_ns, &first_ns, &last_ns) && c->e->ex.st.records > 0)
+	if (c->co->cap.kind == CAPTURE_SFLOW) {
+		/* sFlow samples carry no time of their own, only when we received them, and agents
+		 * send in bursts (pmacct: ~200 datagrams every ~140 ms, nothing between), which a
+		 * 100 ms tick would show as a rate swinging around the true one. Each sample is
+		 * placed in one of 8 steps over the 200 ms after receipt, in turn: bursts up to
+		 * 200 ms apart come out even, at ~100 ms of extra delay. */
+		uint64_t t = c->now_ns + (uint64_t)(c->co->dither++ % SFLOW_DITHER_STEPS) *
+					     (SFLOW_DITHER_NS / SFLOW_DITHER_STEPS);
+		spreader_place(c->co->sp, c->co->sh, o, t, t, c->now_ns);
+		return;
+	}
+
+	bool was = c->e->clock.valid;
+	if (flowclock_map(&c->e->clock, c->now_ns, &first_ns, &last_ns) && was)
 		c->co->st.reanchors++;
 	spreader_place(c->co->sp, c->co->sh, o, first_ns, last_ns, c->now_ns);
 }
@@ -346,9 +363,15 @@ static void *collector_main(void *arg)
 	struct pollfd pfd = {.fd = co->fd, .events = POLLIN};
 
 	while (!atomic_load_explicit(&co->stop, memory_order_relaxed)) {
+		/* Slices of spread records go out when the detector opens the tick they belong to
+		 * (its epoch flip), not on our own reading of the clock: a few ms early and a
+		 * tick's slices would land in the table of the tick before, two ticks in one, and a
+		 * 1 s window would hold eleven. */
+		uint32_t epoch = co->sh->cur_epoch;
 		shard_sync(co->sh);
 		uint64_t now = realtime_ns();
-		run_ticks(co, now);
+		if (co->sh->cur_epoch != epoch)
+			run_ticks(co, now);
 		if (now >= co->next_stats_ns) {
 			if (co->next_stats_ns)
 				collector_print_stats(co, NULL);
@@ -369,7 +392,6 @@ static void *collector_main(void *arg)
 		}
 		int n = recvmmsg(co->fd, msg, BATCH, MSG_DONTWAIT, NULL);
 		now = realtime_ns();
-		run_ticks(co, now);
 		for (int i = 0; i < n; i++) {
 			socket_drops(co, &msg[i].msg_hdr);
 			if (msg[i].msg_hdr.msg_flags & MSG_TRUNC)

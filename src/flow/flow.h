@@ -62,6 +62,7 @@ struct exporter {
 	/* sequence tracking */
 	uint8_t seq_valid;
 	uint32_t seq_next;   /* next expected sequence number (per version semantics) */
+	uint32_t seq_last;   /* IPFIX: the number of the last message */
 	uint32_t seq_domain; /* v9 source id / IPFIX domain / sFlow agent sub-id the seq is for */
 
 	/* sampling announced by the exporter */

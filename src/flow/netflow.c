@@ -1313,13 +1313,23 @@ static int ipfix_decode(struct nf_ctx *c, const uint8_t *buf, size_t len)
 	c->domain = rd32(buf + 12);
 	accept_dgram(ex, c->now_ns);
 
-	seq_check(ex, c->domain, seq);
+	bool in_seq = ex->seq_valid && ex->seq_domain == c->domain;
 	sets_walk(c, buf + IPFIX_HLEN, len - IPFIX_HLEN);
 	/* IPFIX counts data records, which we can only do when every set could be read */
-	if (c->uncounted)
+	if (c->uncounted) {
 		ex->seq_valid = 0;
-	else
-		seq_set(ex, c->domain, seq + c->n_data);
+		return c->n_emitted;
+	}
+	/* RFC 7011 numbers a message by the data records sent before it; softflowd 1.1.0 by the
+	 * records up to and including it. Either numbering in sequence is no loss; a gap is
+	 * counted from the RFC's expectation only when the number fits neither. */
+	if (in_seq && seq != ex->seq_next && seq != ex->seq_last + c->n_data) {
+		int32_t d = (int32_t)(seq - ex->seq_next);
+		if (d > 0)
+			ex->st.seq_gaps += (uint64_t)d;
+	}
+	seq_set(ex, c->domain, seq + c->n_data);
+	ex->seq_last = seq;
 	return c->n_emitted;
 }
 

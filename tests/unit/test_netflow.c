@@ -1869,6 +1869,26 @@ static void test_sequence(void)
 	}
 	CHECK_EQ(ex.st.seq_gaps, 4); /* expected 5, got 9; then 3 is a restart */
 	CHECK_EQ(ex.seq_next, 4);
+	/* softflowd numbers a message by the records up to and including it: after 3, a message
+	 * of 3 records is 6, then 2 records 8, then 1 record 9; 20 after that is 10 lost (the RFC
+	 * expects 10, softflowd 10) */
+	for (i = 0; i < 4; i++) {
+		static const uint32_t seq[] = {6, 8, 9, 20};
+		static const int n[] = {3, 2, 1, 1};
+		int k;
+
+		ipfix_hdr(&d, 1700000100, seq[i], 4);
+		at = set_begin(&d, 256);
+		for (k = 0; k < n[i]; k++)
+			small_rec(&d, 1);
+		set_end(&d, at);
+		ipfix_end(&d);
+		dec(&ex, &d, S(1));
+		if (i == 2)
+			CHECK_EQ(ex.st.seq_gaps, 4);
+	}
+	CHECK_EQ(ex.st.seq_gaps, 4 + 10);
+	CHECK_EQ(ex.seq_next, 21);
 	/* a data set without a template cannot be counted: the next datagram re-seeds */
 	ipfix_hdr(&d, 1700000100, 4, 4);
 	at = set_begin(&d, 999);
@@ -1880,7 +1900,7 @@ static void test_sequence(void)
 	ipfix_hdr(&d, 1700000100, 50, 4);
 	ipfix_end(&d);
 	dec(&ex, &d, S(1));
-	CHECK_EQ(ex.st.seq_gaps, 4);
+	CHECK_EQ(ex.st.seq_gaps, 14);
 	CHECK_EQ(ex.seq_next, 50);
 	fresh(&ex);
 }

@@ -17,6 +17,47 @@ BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 HDRS     := $(wildcard src/*/*.h src/*/*/*.h tests/unit/*.h)
 
+# --- XDP scrubber: what the BPF build adds (issue 4) ------------------------------------------
+# src/bpf/*.bpf.c is BPF C, built by clang -target bpf into build/bpf/ and turned into a libbpf
+# skeleton by bpftool; it is never part of libmoat. The userspace files that include the skeleton
+# and call libbpf (BPF_USER_SRC) go into their own archive, build/VARIANT/libmoat-bpf.a, so only
+# what links that archive needs -lbpf; they stay out of libmoat.a and out of the fuzzers.
+BPFTOOL      ?= bpftool
+BPF_PROG     := src/bpf/scrub.bpf.c
+BPF_OBJ      := build/bpf/scrub.bpf.o
+BPF_SKEL     := build/bpf/scrub.skel.h
+BPF_USER_SRC := $(wildcard src/mitigate/xdp.c)
+BPF_CFLAGS   := -O2 -g -target bpf -Wall -Werror -Isrc -I/usr/include/$(shell $(CC) -dumpmachine)
+LIBS_BPF     := -lbpf
+LIB_SRC      := $(filter-out src/bpf/%.bpf.c $(BPF_USER_SRC),$(LIB_SRC))
+
+$(BPF_OBJ): $(BPF_PROG) src/bpf/scrub.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF   $@"
+	@$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	@echo "  SKEL  $@"
+	@$(BPFTOOL) gen skeleton $< name scrub > $@.tmp && mv $@.tmp $@
+
+# per variant: the libbpf objects see build/bpf, and test_xdp links them with -lbpf (this
+# explicit rule takes precedence over the generic unit-test rule)
+define bpf_variant
+$(1)_BPF_OBJ := $$(patsubst src/%.c,build/$(1)/obj/%.o,$$(BPF_USER_SRC))
+$$($(1)_BPF_OBJ): $$(BPF_SKEL)
+$$($(1)_BPF_OBJ): CFLAGS_COMMON += -Ibuild/bpf
+
+build/$(1)/libmoat-bpf.a: $$($(1)_BPF_OBJ)
+	@rm -f $$@
+	@ar rcs $$@ $$^
+
+build/$(1)/tests/test_xdp: tests/unit/test_xdp.c build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a $$(BPF_SKEL) $$(HDRS)
+	@mkdir -p $$(dir $$@)
+	@echo "  LD    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit -Ibuild/bpf $$< build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a -o $$@ $$(LIBS) $$(LIBS_BPF)
+endef
+# --- end of the XDP scrubber block -------------------------------------------------------------
+
 # variant: release | asan
 define variant
 $(1)_DIR    := build/$(1)
@@ -53,6 +94,8 @@ RELEASE_FLAGS := -O2 -g -march=x86-64-v2
 ASAN_FLAGS    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(eval $(call variant,release,$(RELEASE_FLAGS)))
 $(eval $(call variant,asan,$(ASAN_FLAGS)))
+$(eval $(call bpf_variant,release,$(RELEASE_FLAGS))) # XDP scrubber block above
+$(eval $(call bpf_variant,asan,$(ASAN_FLAGS)))
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined

@@ -1,0 +1,542 @@
+/* scrub.bpf.c: the XDP scrubber. Built with clang -target bpf (not part of libmoat), loaded by
+ * src/mitigate/xdp.c through the generated skeleton. Maps and verdict order in
+ * docs/ARCHITECTURE.md.
+ *
+ * Per packet, in order: parse (Ethernet, up to 2 VLAN tags, IPv4/IPv6 with extension headers,
+ * TCP/UDP/ICMP) and drop invalid packets; source in the allow list: pass; in the deny list: drop;
+ * destination with rules: first matching rule decides (drop, pass, rate limit per source);
+ * destination under attack: drop UDP from amplification ports; else pass. The verdict, its reason
+ * and the rule are counted at one place (out:), and dropped packets are sampled there.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "bpf/scrub.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Compile-time features (xdp-filter style: not a branch per packet). */
+#ifndef SCRUB_VLAN
+#define SCRUB_VLAN 1 /* walk up to 2 802.1Q/802.1ad tags */
+#endif
+#ifndef SCRUB_SAMPLE
+#define SCRUB_SAMPLE 1 /* ring buffer samples of dropped packets */
+#endif
+
+#define NSEC 1000000000ULL
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCRUB_MAX_PREFIXES);
+	__type(key, struct scrub_lpm_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} allow_v SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCRUB_MAX_PREFIXES);
+	__type(key, struct scrub_lpm_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} deny_v SEC(".maps");
+
+/* kernel hash maps use a random per-map seed, so sources cannot aim at buckets */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SCRUB_MAX_TARGETS);
+	__type(key, struct scrub_addr);
+	__type(value, struct scrub_target);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SCRUB_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct scrub_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SCRUB_MAX_BUCKETS);
+	__type(key, struct scrub_rl_key);
+	__type(value, struct scrub_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCRUB_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct scrub_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rule_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCRUB_R_MAX);
+	__type(key, __u32);
+	__type(value, struct scrub_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} reason_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scrub_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SCRUB_RING_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} samples SEC(".maps");
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct ip6_ext {
+	__u8 nexthdr;
+	__u8 len;
+	__be16 frag_off; /* fragment header only */
+	__be32 id;
+};
+
+struct pkt {
+	struct scrub_addr src, dst;
+	__u32 l3len;
+	__u16 sport, dport;
+	__u8 family, proto, ttl, tcp_flags, frag;
+};
+
+static __always_inline void map4(struct scrub_addr *a, __be32 v4)
+{
+	__builtin_memset(a->a, 0, 10);
+	a->a[10] = 0xff;
+	a->a[11] = 0xff;
+	__builtin_memcpy(&a->a[12], &v4, 4);
+}
+
+/* TCP flag combinations no stack sends: clear scans and floods, not judgment calls. */
+static __always_inline int tcp_flags_bad(__u8 f)
+{
+	f &= 0x3f;
+	if (f == 0)
+		return 1;
+	if ((f & (SCRUB_TCP_SYN | SCRUB_TCP_FIN)) == (SCRUB_TCP_SYN | SCRUB_TCP_FIN))
+		return 1;
+	if ((f & (SCRUB_TCP_SYN | SCRUB_TCP_RST)) == (SCRUB_TCP_SYN | SCRUB_TCP_RST))
+		return 1;
+	if ((f & (SCRUB_TCP_FIN | SCRUB_TCP_ACK)) == SCRUB_TCP_FIN)
+		return 1;
+	return 0;
+}
+
+/* L4 header at l4 with l4len bytes of L3 payload. Returns 0 or a drop reason. */
+static __always_inline __u32 parse_l4(struct pkt *p, void *l4, __u32 l4len, void *end)
+{
+	__u32 need;
+
+	if (p->frag == SCRUB_FRAG_LATER)
+		return 0;
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		need = sizeof(struct tcphdr);
+		break;
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		need = 8;
+		break;
+	default:
+		return 0;
+	}
+	if (l4len < need)
+		return p->frag == SCRUB_FRAG_FIRST ? SCRUB_R_TINY_FRAG : SCRUB_R_BAD_HDR;
+	if (p->proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > end)
+			return SCRUB_R_BAD_HDR;
+		if (th->doff < 5)
+			return SCRUB_R_BAD_HDR;
+		if (th->doff * 4U > l4len)
+			return p->frag == SCRUB_FRAG_FIRST ? SCRUB_R_TINY_FRAG : SCRUB_R_BAD_HDR;
+		p->sport = bpf_ntohs(th->source);
+		p->dport = bpf_ntohs(th->dest);
+		p->tcp_flags = ((__u8 *)th)[13];
+		if (tcp_flags_bad(p->tcp_flags))
+			return SCRUB_R_BAD_TCP_FLAGS;
+	} else if (p->proto == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > end)
+			return SCRUB_R_BAD_HDR;
+		if (p->frag == SCRUB_FRAG_NONE &&
+		    (bpf_ntohs(uh->len) < 8 || bpf_ntohs(uh->len) > l4len))
+			return SCRUB_R_BAD_HDR;
+		p->sport = bpf_ntohs(uh->source);
+		p->dport = bpf_ntohs(uh->dest);
+	}
+	return 0;
+}
+
+static __always_inline __u32 parse_ip4(struct pkt *p, void *l3, void *end)
+{
+	struct iphdr *ip = l3;
+	__u32 hl, tot;
+	__u16 fo;
+
+	if ((void *)(ip + 1) > end)
+		return SCRUB_R_BAD_HDR;
+	if (ip->version != 4 || ip->ihl < 5)
+		return SCRUB_R_BAD_HDR;
+	hl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hl || l3 + tot > end)
+		return SCRUB_R_BAD_HDR;
+	p->family = 4;
+	p->proto = ip->protocol;
+	p->ttl = ip->ttl;
+	p->l3len = tot;
+	map4(&p->src, ip->saddr);
+	map4(&p->dst, ip->daddr);
+	fo = bpf_ntohs(ip->frag_off);
+	if (fo & 0x1fff)
+		p->frag = SCRUB_FRAG_LATER;
+	else if (fo & 0x2000)
+		p->frag = SCRUB_FRAG_FIRST;
+	else
+		p->frag = SCRUB_FRAG_NONE;
+	/* RFC 1858: a TCP fragment at offset 8 bytes can only be there to rewrite the flags */
+	if ((fo & 0x1fff) == 1 && p->proto == IPPROTO_TCP)
+		return SCRUB_R_TINY_FRAG;
+	return parse_l4(p, l3 + hl, tot - hl, end);
+}
+
+static __always_inline __u32 parse_ip6(struct pkt *p, void *l3, void *end)
+{
+	struct ipv6hdr *ip6 = l3;
+	__u32 off = sizeof(*ip6), tot;
+	__u8 nh;
+
+	if ((void *)(ip6 + 1) > end)
+		return SCRUB_R_BAD_HDR;
+	if (ip6->version != 6)
+		return SCRUB_R_BAD_HDR;
+	tot = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if (l3 + tot > end)
+		return SCRUB_R_BAD_HDR;
+	p->family = 6;
+	p->ttl = ip6->hop_limit;
+	p->l3len = tot;
+	p->frag = SCRUB_FRAG_NONE;
+	__builtin_memcpy(p->src.a, &ip6->saddr, 16);
+	__builtin_memcpy(p->dst.a, &ip6->daddr, 16);
+	nh = ip6->nexthdr;
+	/* bounded walk: more than SCRUB_EXT_HDRS extension headers is no legitimate packet */
+	for (int i = 0; i < SCRUB_EXT_HDRS; i++) {
+		struct ip6_ext *e;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_FRAGMENT)
+			break;
+		if (off > 1024 || off + 8 > tot)
+			return SCRUB_R_BAD_HDR;
+		e = l3 + off;
+		if ((void *)(e + 1) > end)
+			return SCRUB_R_BAD_HDR;
+		if (nh == IPPROTO_FRAGMENT) {
+			__u16 fo = bpf_ntohs(e->frag_off);
+
+			nh = e->nexthdr;
+			off += 8;
+			if (fo & 0xfff8) {
+				p->frag = SCRUB_FRAG_LATER;
+				break;
+			}
+			if (fo & 1)
+				p->frag = SCRUB_FRAG_FIRST;
+		} else {
+			nh = e->nexthdr;
+			off += (e->len + 1) * 8;
+		}
+	}
+	if (off > tot)
+		return SCRUB_R_BAD_HDR;
+	if (p->frag != SCRUB_FRAG_LATER && (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+					    nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT))
+		return SCRUB_R_BAD_HDR;
+	p->proto = nh;
+	if (off > 2048)
+		return SCRUB_R_BAD_HDR;
+	return parse_l4(p, l3 + off, tot - off, end);
+}
+
+/* Returns 0 with *p filled, SCRUB_R_NOT_IP, or a drop reason. */
+static __always_inline __u32 parse(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *l3 = eth + 1;
+	__u16 proto;
+
+	if (l3 > end)
+		return SCRUB_R_NOT_IP;
+	proto = eth->h_proto;
+#if SCRUB_VLAN
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr *vh = l3;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end)
+			return SCRUB_R_BAD_HDR;
+		proto = vh->proto;
+		l3 = vh + 1;
+	}
+#endif
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ip4(p, l3, end);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ip6(p, l3, end);
+	return SCRUB_R_NOT_IP;
+}
+
+static __always_inline int in_range(__u32 v, __u32 lo, __u32 hi)
+{
+	return v >= lo && v <= hi;
+}
+
+static __always_inline int rule_match(const struct scrub_rule *r, const struct pkt *p)
+{
+	__u32 m = r->match;
+	int ports =
+	    p->frag != SCRUB_FRAG_LATER && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
+
+	if ((m & SCRUB_M_FAMILY) && r->family != p->family)
+		return 0;
+	if ((m & SCRUB_M_PROTO) && r->proto != p->proto)
+		return 0;
+	if ((m & SCRUB_M_SPORT) && (!ports || !in_range(p->sport, r->sport_min, r->sport_max)))
+		return 0;
+	if ((m & SCRUB_M_DPORT) && (!ports || !in_range(p->dport, r->dport_min, r->dport_max)))
+		return 0;
+	if ((m & SCRUB_M_LEN) && !in_range(p->l3len, r->len_min, r->len_max))
+		return 0;
+	if ((m & SCRUB_M_TTL) && !in_range(p->ttl, r->ttl_min, r->ttl_max))
+		return 0;
+	if ((m & SCRUB_M_TCPFLAGS) && (p->proto != IPPROTO_TCP || p->frag == SCRUB_FRAG_LATER ||
+				       (p->tcp_flags & r->tcp_mask) != r->tcp_value))
+		return 0;
+	if ((m & SCRUB_M_FRAG) && !(r->frag & p->frag))
+		return 0;
+	return 1;
+}
+
+/* One token bucket per (rule, source prefix). Concurrent CPUs may race on one bucket; the error
+ * is at most one packet per CPU, the price of not taking a lock per packet. */
+static __always_inline int ratelimit_ok(const struct scrub_rule *r, __u32 id, const struct pkt *p)
+{
+	struct scrub_rl_key k = {.rule = id};
+	struct scrub_bucket *b, nb;
+	__u32 plen = p->family == 4 ? 96 + (r->rl_plen4 ? r->rl_plen4 : 32)
+				    : (r->rl_plen6 ? r->rl_plen6 : 128);
+	__u64 now = bpf_ktime_get_ns(), cap, el;
+
+	if (plen > 128)
+		plen = 128;
+#pragma unroll
+	for (int i = 0; i < 16; i++) {
+		__u32 bits = i * 8;
+		__u8 mask = plen >= bits + 8 ? 0xff
+			    : plen <= bits   ? 0
+					     : (__u8)(0xff00 >> (plen - bits));
+
+		k.addr[i] = p->src.a[i] & mask;
+	}
+	cap = (__u64)r->burst * NSEC;
+	b = bpf_map_lookup_elem(&buckets, &k);
+	if (!b) {
+		if (!r->burst)
+			return 0;
+		nb.credit = cap - NSEC;
+		nb.last_ns = now;
+		bpf_map_update_elem(&buckets, &k, &nb, BPF_ANY);
+		return 1;
+	}
+	el = now - b->last_ns;
+	b->last_ns = now;
+	if (r->rate && el >= (cap - b->credit) / r->rate)
+		b->credit = cap;
+	else
+		b->credit += el * r->rate;
+	if (b->credit < NSEC)
+		return 0;
+	b->credit -= NSEC;
+	return 1;
+}
+
+/* Well-known reflection ports: DNS, NTP, SSDP, memcached, CLDAP, chargen, SNMP, and more
+ * (QOTD, portmap, NetBIOS, RIP, WS-Discovery, ARMS, CoAP, mDNS). */
+static __always_inline int amp_port(__u16 port)
+{
+	switch (port) {
+	case 17:
+	case 19:
+	case 53:
+	case 111:
+	case 123:
+	case 137:
+	case 161:
+	case 389:
+	case 520:
+	case 1900:
+	case 3283:
+	case 3702:
+	case 5353:
+	case 5683:
+	case 11211:
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline void count(void *map, __u32 key, __u64 bytes, int drop)
+{
+	struct scrub_counter *c = bpf_map_lookup_elem(map, &key);
+
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += bytes;
+	if (drop) {
+		c->dropped_packets++;
+		c->dropped_bytes += bytes;
+	}
+}
+
+static __always_inline void sample(struct xdp_md *ctx, __u32 reason, __u32 rule, __u32 len)
+{
+#if SCRUB_SAMPLE
+	__u32 zero = 0, n = len;
+	struct scrub_config *cf = bpf_map_lookup_elem(&config, &zero);
+	struct scrub_sample *s;
+
+	if (!cf || !cf->sample_every)
+		return;
+	if (cf->sample_every > 1 && bpf_get_prandom_u32() % cf->sample_every)
+		return;
+	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
+	if (!s) {
+		count(&reason_stats, SCRUB_R_SAMPLE_LOST, len, 0);
+		return;
+	}
+	s->ts_ns = bpf_ktime_get_ns();
+	s->reason = reason;
+	s->rule = rule;
+	s->ifindex = ctx->ingress_ifindex;
+	s->len = len;
+	s->pad = 0;
+	if (n >= SCRUB_SAMPLE_BYTES) {
+		n = SCRUB_SAMPLE_BYTES;
+	} else {
+		/* hide n's range from clang so the mask stays for the verifier to see */
+		asm volatile("" : "+r"(n));
+		n &= SCRUB_SAMPLE_BYTES - 1;
+	}
+	if (n == 0 || bpf_xdp_load_bytes(ctx, 0, s->data, n) < 0)
+		n = 0;
+	s->caplen = n;
+	bpf_ringbuf_submit(s, 0);
+#endif
+}
+
+SEC("xdp")
+int scrub(struct xdp_md *ctx)
+{
+	__u32 len = ctx->data_end - ctx->data;
+	__u32 reason, rule = SCRUB_NO_RULE;
+	int verdict = XDP_PASS;
+	struct scrub_lpm_key k;
+	struct scrub_target *t;
+	struct pkt p = {};
+
+	reason = parse(ctx, &p);
+	if (reason == SCRUB_R_NOT_IP)
+		goto out;
+	if (reason) {
+		verdict = XDP_DROP;
+		goto out;
+	}
+
+	k.prefixlen = 128;
+	__builtin_memcpy(k.addr, p.src.a, 16);
+	if (bpf_map_lookup_elem(&allow_v, &k)) {
+		reason = SCRUB_R_ALLOW;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(&deny_v, &k)) {
+		reason = SCRUB_R_DENY;
+		verdict = XDP_DROP;
+		goto out;
+	}
+
+	t = bpf_map_lookup_elem(&targets, &p.dst);
+	if (!t)
+		goto out;
+	for (int i = 0; i < SCRUB_TARGET_RULES; i++) {
+		struct scrub_rule *r;
+		__u32 id;
+
+		if (i >= t->nrules)
+			break;
+		id = t->rules[i];
+		r = bpf_map_lookup_elem(&rules, &id);
+		if (!r || r->action == SCRUB_ACT_NONE || !rule_match(r, &p))
+			continue;
+		rule = id;
+		if (r->action == SCRUB_ACT_DROP) {
+			reason = SCRUB_R_RULE_DROP;
+			verdict = XDP_DROP;
+		} else if (r->action == SCRUB_ACT_PASS) {
+			reason = SCRUB_R_RULE_PASS;
+		} else if (ratelimit_ok(r, id, &p)) {
+			reason = SCRUB_R_RATE_PASS;
+		} else {
+			reason = SCRUB_R_RATE_DROP;
+			verdict = XDP_DROP;
+		}
+		goto out;
+	}
+	if ((t->flags & SCRUB_T_ATTACK) && p.proto == IPPROTO_UDP && p.frag != SCRUB_FRAG_LATER &&
+	    amp_port(p.sport)) {
+		reason = SCRUB_R_AMP;
+		verdict = XDP_DROP;
+	}
+
+out:
+	count(&reason_stats, reason, len, verdict == XDP_DROP);
+	if (rule != SCRUB_NO_RULE)
+		count(&rule_stats, rule, len, verdict == XDP_DROP);
+	if (verdict == XDP_DROP)
+		sample(ctx, reason, rule, len);
+	return verdict;
+}

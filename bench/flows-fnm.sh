@@ -3,7 +3,8 @@
 #
 #   sudo bench/flows-fnm.sh                      # v9, IPFIX and sFlow, 3 runs per daemon
 #   REPS=5 FORMATS="v9 sflow" bench/flows-fnm.sh  # other run counts / formats
-#   RATE=10000 bench/flows-fnm.sh                 # export datagrams per second (default 25000)
+#   RATE=25000 bench/flows-fnm.sh                 # export datagrams/s for every format; or per
+#   RATE_V9=.. RATE_IPFIX=.. RATE_SFLOW=..         #   format (defaults 10000, 10000, 25000)
 #   OUT=/tmp/x.md bench/flows-fnm.sh              # also write the Markdown report to a file
 #   KEEP=1 bench/flows-fnm.sh                     # keep the temp dir (streams, logs, configs)
 #
@@ -15,7 +16,7 @@
 #    sfprobe plugin; tcpdump records the export datagrams on lo. Those streams are made once per
 #    run of this script. Then, per format and run, each daemon is started afresh, left idle
 #    IDLE_S s (its idle CPU rate), fed the SAME stream by bench/flows-send.c (the same bytes,
-#    RATE datagrams/s with sendmmsg to 127.0.0.1) and measured: CPU time from /proc/PID/stat
+#    RATE_<FMT> datagrams/s with sendmmsg to 127.0.0.1) and measured: CPU time from /proc/PID/stat
 #    (utime+stime) over the feed, minus the idle rate over the same wall time; what it counted;
 #    socket drops (moatd's own counter, /proc/net/udp for FastNetMon). The daemons run one after
 #    the other (never at the same time), the order rotating from run to run.
@@ -44,7 +45,14 @@ MOATD=${MOATD:-$REL/moatd}
 MOAT_GEN=${MOAT_GEN:-$REL/moat-gen}
 REPS=${REPS:-3}
 FORMATS=${FORMATS:-"v9 ipfix sflow"}
-RATE=${RATE:-25000}
+# Datagrams/s. NetFlow: 10000/s is ~255k records/s, about 40% of a core for FastNetMon here; at
+# 25000/s it has no core to spare and drops even with a 32 MiB buffer. sFlow datagrams carry ~6
+# samples, so 25000/s is ~155k samples/s.
+RATE=${RATE:-}
+RATE_V9=${RATE:-${RATE_V9:-10000}}
+RATE_IPFIX=${RATE:-${RATE_IPFIX:-10000}}
+RATE_SFLOW=${RATE:-${RATE_SFLOW:-25000}}
+rate_of() { case $1 in v9) echo "$RATE_V9" ;; ipfix) echo "$RATE_IPFIX" ;; sflow) echo "$RATE_SFLOW" ;; esac; }
 REPEAT=${REPEAT:-1}
 IDLE_S=${IDLE_S:-10}
 DECODE_RUNS=${DECODE_RUNS:-5}
@@ -159,6 +167,8 @@ cp "$MOATD" "$W/moatd" && cp "$MOAT_GEN" "$W/moat-gen" &&
 	die "cannot copy the moat binaries"
 MOATD=$W/moatd
 MOAT_VERSION=$("$MOATD" -V 2>&1 | head -1)
+# the tree the binaries were built from (others may commit during the run)
+TREE="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ', src modified')"
 if [ -x "$REL/bench/flows-send" ] && [ "$REL/bench/flows-send" -nt "$ROOT/bench/flows-send.c" ]; then
 	cp "$REL/bench/flows-send" "$W/flows-send"
 else
@@ -231,14 +241,20 @@ forget_pids() { PIDS=(); }
 cpu_ticks() { # PID -> utime+stime, clock ticks (all threads, living and exited)
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo NA
 }
+cpu_user() { # PID -> utime, clock ticks
+	awk '{ sub(/^.*\) /, ""); print $12 }' "/proc/$1/stat" 2>/dev/null || echo NA
+}
 sched_ns() { # PID -> CPU ns of its living threads (schedstat: exact, for the idle rate)
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 now_s() { date +%s.%N; }
 
-udp_sock() { # PORT FIELD(drops|rxq): from /proc/net/udp for 127.0.0.1:PORT
-	awk -v a="$(printf '0100007F:%04X' "$1")" -v f="$2" '$2 == a {
-		if (f == "drops") print $NF; else { split($5, q, ":"); print strtonum("0x" q[2]) } }' /proc/net/udp
+udp_sock() { # PORT FIELD(drops|rxq): from /proc/net/udp for 127.0.0.1:PORT (rxq: bytes queued)
+	local v
+	v=$(awk -v a="$(printf '0100007F:%04X' "$1")" -v f="$2" '$2 == a {
+		if (f == "drops") print $NF; else { split($5, q, ":"); print q[2] }; exit }' /proc/net/udp)
+	[ -n "$v" ] || { echo NA; return; }
+	if [ "$2" = rxq ]; then echo $((16#$v)); else echo "$v"; fi
 }
 
 kv() { # FILE KEY -> value of "KEY value" lines
@@ -319,33 +335,41 @@ EOF
 	esac
 	[ $rc = 0 ] || die "the $fmt exporter failed (rc $rc): $(tail -5 "$W"/exporter-$fmt.*)"
 	sleep 1
+	# on a shared machine something may end our tcpdump early (a kill by name): then try again
+	local td_alive=1
+	kill -0 "$td" 2>/dev/null || td_alive=0
 	stop_pid "$td"
 	stop_pid "$sink"
 	forget_pids
+	[ $td_alive = 1 ] || { log "   tcpdump ended before the exporter: $(tr '\n' ' ' <"$W/td-$fmt.err")"; return 1; }
 	local dropped
 	dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$W/td-$fmt.err")
-	[ "${dropped:-1}" = 0 ] || die "tcpdump dropped datagrams of the $fmt stream: $(cat "$W/td-$fmt.err")"
-	"$SEND" -r "$out" --count >"$W/stream-$fmt.count" || die "cannot read the $fmt stream"
+	[ "${dropped:-1}" = 0 ] || { log "   tcpdump dropped datagrams: $(tr '\n' ' ' <"$W/td-$fmt.err")"; return 1; }
+	"$SEND" -r "$out" --count >"$W/stream-$fmt.count" || { log "   cannot read the $fmt stream"; return 1; }
 	if [ "$fmt" != sflow ]; then
 		# softflowd says "N flows (M records) in P packets": both must match the capture
 		local said_r said_p
 		said_r=$(sed -n 's/^Flows exported: .*(\([0-9]*\) records) in \([0-9]*\) packets.*/\1/p' "$W/exporter-$fmt.log")
 		said_p=$(sed -n 's/^Flows exported: .*(\([0-9]*\) records) in \([0-9]*\) packets.*/\2/p' "$W/exporter-$fmt.log")
 		[ "$said_r" = "$(kv "$W/stream-$fmt.count" records)" ] && [ "$said_p" = "$(kv "$W/stream-$fmt.count" datagrams)" ] ||
-			die "the $fmt stream does not hold what softflowd exported ($said_r records in $said_p datagrams): $(tr '\n' ' ' <"$W/stream-$fmt.count")"
+			{ log "   the $fmt stream does not hold what softflowd exported ($said_r records in $said_p datagrams): $(tr '\n' ' ' <"$W/stream-$fmt.count")"; return 1; }
 	fi
-	[ "$(kv "$W/stream-$fmt.count" seq_gaps)" = 0 ] || log "flows-fnm: the $fmt stream has sequence gaps"
+	[ "$(kv "$W/stream-$fmt.count" seq_gaps)" = 0 ] || { log "   the $fmt stream has sequence gaps"; return 1; }
 	log "   $fmt: $(tr '\n' ' ' <"$W/stream-$fmt.count")"
 }
 for fmt in $FORMATS; do
 	case $fmt in v9 | ipfix | sflow) ;; *) die "unknown format $fmt (v9 ipfix sflow)" ;; esac
 	log "== stream $fmt"
-	make_stream "$fmt"
+	for try in 1 2 3; do
+		make_stream "$fmt" && break
+		[ $try = 3 ] && die "could not record a complete $fmt stream"
+		log "   again"
+	done
 done
 rm -f "$W/cap.pcap"
 
 # ---- 3. daemons ----
-MOAT_NF= MOAT_SF= FNM_NF= FNM_SF= FNM_PROM=
+MOAT_NF='' MOAT_SF='' FNM_NF='' FNM_SF='' FNM_PROM=''
 pick_port MOAT_NF
 pick_port MOAT_SF
 pick_port FNM_NF
@@ -399,7 +423,7 @@ EOF
 }
 
 RAW=$W/raw.tsv
-printf 'fmt\tdaemon\trep\trecs_sent\tdgrams_sent\trecs_counted\tv6_counted\tdgrams_counted\tdrops\tcpu_raw_s\tidle_ms_per_s\twindow_s\tcpu_s\tns_per_rec\tsend_s\tsend_lag_ms\tpool_full\tspread_now\tseq_lost\tdetected\n' >"$RAW"
+printf 'fmt\tdaemon\trep\trecs_sent\tdgrams_sent\trecs_counted\tv6_counted\tdgrams_counted\tdrops\tcpu_raw_s\tidle_ms_per_s\twindow_s\tcpu_s\tns_per_rec\tsend_s\tsend_lag_ms\tpool_full\tspread_now\tseq_lost\tdetected\tuser_s\tsys_s\n' >"$RAW"
 
 # measure_feed PID FMT PORT DIR UNTIL: idle rate, then the feed; the window ends when the daemon's
 # socket queue is empty (UNTIL = queue) or UNTIL s after the feed started, and at least 3 s after
@@ -415,8 +439,9 @@ measure_feed() {
 	ti1=$(now_s)
 	IDLE=$(awk -v a="$i0" -v b="$i1" -v t0="$ti0" -v t1="$ti1" 'BEGIN { printf "%.3f", (b - a) / 1e6 / (t1 - t0) }')
 	C0=$(cpu_ticks "$pid")
+	U0=$(cpu_user "$pid")
 	T0=$(now_s)
-	"$SEND" -r "$W/stream-$fmt.pcap" -t "127.0.0.1:$port" -R "$RATE" -n "$REPEAT" >"$d/send.out" 2>&1 ||
+	"$SEND" -r "$W/stream-$fmt.pcap" -t "127.0.0.1:$port" -R "$(rate_of "$fmt")" -n "$REPEAT" >"$d/send.out" 2>&1 ||
 		die "flows-send failed: $(cat "$d/send.out")"
 	SEND_END=$(now_s)
 	[ "$(kv "$d/send.out" send_errors)" = 0 ] || die "flows-send had send errors: $(cat "$d/send.out")"
@@ -430,15 +455,18 @@ measure_feed() {
 	else
 		local w
 		w=$(awk -v t0="$T0" -v u="$wait_until" -v e="$SEND_END" -v n="$(now_s)" \
-			'BEGIN { x = t0 + u; if (e + 3 > x) x = e + 3; x -= n; printf "%.3f", x > 0 ? x : 0 }')
+			'BEGIN { x = t0 + u; if (e + 3 > x) x = e + 3; x -= n; printf "%.3f", (x > 0 ? x : 0) }')
 		sleep "$w"
 	fi
 	C1=$(cpu_ticks "$pid")
+	U1=$(cpu_user "$pid")
 	T1=$(now_s)
 }
 
 run_moatd() { # FMT REP
-	local fmt=$1 rep=$2 d=$W/run-$fmt-moatd-$rep kind port
+	local fmt=$1 rep=$2 kind port
+	local d=$W/run-$fmt-moatd-$rep
+	rm -rf "$d"
 	mkdir -p "$d"
 	if [ "$fmt" = sflow ]; then kind=sflow port=$MOAT_SF; else kind=netflow port=$MOAT_NF; fi
 	"$MOATD" -c "$W/moat.yaml" --events "$d/events.json" --stats 2>"$d/moatd.log" &
@@ -449,12 +477,13 @@ run_moatd() { # FMT REP
 	# the capture's spacing, so the last is due 10 + CAP_DUR s after the feed starts; sFlow
 	# samples are accounted when they arrive
 	measure_feed "$pid" "$fmt" "$port" "$d" "$([ "$kind" = netflow ] && echo $((10 + CAP_DUR + 5)) || echo 0)"
+	kill -0 "$pid" 2>/dev/null || { forget_pids; log "   moatd ended during the run: $(tail -3 "$d/moatd.log")"; return 1; }
 	stop_pid "$pid"
 	forget_pids
 	local ex col recs dg drops pool spread lost det
 	ex=$(grep "^$kind exporter 127.0.0.1:" "$d/moatd.log" | tail -1)
 	col=$(grep "^$kind 127.0.0.1:$port:" "$d/moatd.log" | tail -1)
-	[ -n "$col" ] || die "moatd printed no $kind stats: $(tail -5 "$d/moatd.log")"
+	[ -n "$col" ] || { log "   moatd printed no $kind stats: $(tail -3 "$d/moatd.log")"; return 1; }
 	recs=$(echo "$ex" | sed -n 's/.* datagrams, \([0-9]*\) records,.*/\1/p')
 	dg=$(echo "$ex" | sed -n 's/.*127.0.0.1: \([0-9]*\) datagrams,.*/\1/p')
 	lost=$(echo "$ex" | sed -n 's/.* \([0-9]*\) lost (sequence gaps).*/\1/p')
@@ -466,7 +495,9 @@ run_moatd() { # FMT REP
 }
 
 run_fnm() { # FMT REP VARIANT
-	local fmt=$1 rep=$2 var=$3 d=$W/run-$fmt-fnm-$3-$2 port
+	local fmt=$1 rep=$2 var=$3 port
+	local d=$W/run-$fmt-fnm-$var-$rep
+	rm -rf "$d"
 	mkdir -p "$d"
 	if [ "$fmt" = sflow ]; then port=$FNM_SF; else port=$FNM_NF; fi
 	fnm_conf "$d" >"$d/fnm.conf"
@@ -487,6 +518,7 @@ run_fnm() { # FMT REP VARIANT
 			die "the rcvbuf shim did not take: $(grep -i 'buffer size' "$d/fnm.log")"
 	fi
 	measure_feed "$pid" "$fmt" "$port" "$d" queue
+	kill -0 "$pid" 2>/dev/null || { forget_pids; log "   fastnetmon ended during the run: $(tail -3 "$d/fnm.log")"; return 1; }
 	local drops
 	drops=$(udp_sock "$port" drops)
 	curl -s -m 10 "http://127.0.0.1:$FNM_PROM/metrics" >"$d/metrics.txt"
@@ -518,15 +550,18 @@ emit_row() { # FMT DAEMON REP DIR RECS V6 DGRAMS DROPS POOL SPREAD LOST DETECTED
 	win=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
 	cpu=$(awk -v r="$raw" -v i="$IDLE" -v w="$win" 'BEGIN { printf "%.3f", r - i * w / 1000 }')
 	nsr=$(awk -v c="$cpu" -v n="$rs" 'BEGIN { printf "%.1f", c * 1e9 / n }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	local us ss
+	us=$(awk -v a="$U0" -v b="$U1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')
+	ss=$(awk -v r="$raw" -v u="$us" 'BEGIN { printf "%.3f", r - u }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$fmt" "$who" "$rep" "$rs" "$ds" "$5" "$6" "$7" "$8" "$raw" "$IDLE" "$win" "$cpu" "$nsr" \
-		"$(kv "$d/send.out" seconds)" "$(kv "$d/send.out" max_lag_ms)" "$9" "${10}" "${11}" "${12}" >>"$RAW"
+		"$(kv "$d/send.out" seconds)" "$(kv "$d/send.out" max_lag_ms)" "$9" "${10}" "${11}" "${12}" "$us" "$ss" >>"$RAW"
 	log "   $fmt $who #$rep: records $5 of $rs, datagrams $7 of $ds, drops $8, cpu ${raw}s - idle ${IDLE} ms/s x ${win}s = ${cpu}s, $nsr ns/record; detected ${12}"
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$d"
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-log "== end to end: $REPS runs x {$FORMATS} x {moatd, FastNetMon $FNM_VARIANTS}, $RATE datagrams/s"
+log "== end to end: $REPS runs x {$FORMATS} x {moatd, FastNetMon $FNM_VARIANTS}; datagrams/s v9 $RATE_V9, IPFIX $RATE_IPFIX, sFlow $RATE_SFLOW"
 for fmt in $FORMATS; do
 	for ((rep = 1; rep <= REPS; rep++)); do
 		order=(moatd)
@@ -534,7 +569,11 @@ for fmt in $FORMATS; do
 		n=${#order[@]}
 		for ((k = 0; k < n; k++)); do
 			who=${order[$(((k + rep - 1) % n))]}
-			if [ "$who" = moatd ]; then run_moatd "$fmt" "$rep"; else run_fnm "$fmt" "$rep" "${who#fnm:}"; fi
+			for try in 1 2 3; do
+				if [ "$who" = moatd ]; then run_moatd "$fmt" "$rep"; else run_fnm "$fmt" "$rep" "${who#fnm:}"; fi && break
+				[ $try = 3 ] && die "$who: three failed runs"
+				log "   again"
+			done
 		done
 	done
 done
@@ -544,10 +583,10 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 report() {
 	echo "## Flow telemetry: decode rate and CPU per record against FastNetMon"
 	echo
-	echo "- command: \`REPS=$REPS RATE=$RATE REPEAT=$REPEAT FORMATS=\"$FORMATS\" bench/flows-fnm.sh\`"
+	echo "- command: \`REPS=$REPS RATE_V9=$RATE_V9 RATE_IPFIX=$RATE_IPFIX RATE_SFLOW=$RATE_SFLOW REPEAT=$REPEAT FORMATS=\"$FORMATS\" bench/flows-fnm.sh\`"
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), nproc $(nproc); kernel $(uname -r); load average $LOAD_START at the start, $LOAD_END at the end"
-	echo "- moatd $MOAT_VERSION (tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ', src modified'))"
+	echo "- $MOAT_VERSION (built from tree $TREE at the start of the run)"
 	echo "- FastNetMon $FNM_VERSION (Debian $(pkgv fastnetmon)); softflowd $(pkgv softflowd); pmacct $(pkgv pmacct)"
 	echo
 	echo "### Decode only (one core, no I/O)"
@@ -568,8 +607,8 @@ report() {
 	echo
 	echo "### End to end: the same export stream to each daemon"
 	echo
-	echo "Capture: moat-gen $CAP_DESC over $CAP_DUR s. Sent with bench/flows-send at $RATE datagrams/s to 127.0.0.1,"
-	echo "the stream $REPEAT time(s) per run; each daemon alone on the machine while fed. CPU: utime+stime from"
+	echo "Capture: moat-gen $CAP_DESC over $CAP_DUR s. Sent with bench/flows-send (rate per format below) to 127.0.0.1,"
+	echo "the stream $REPEAT time(s) per run; no other daemon of this benchmark running while one is fed. CPU: utime+stime from"
 	echo "/proc/PID/stat over the feed (moatd: until its replayed records' time has passed), minus the daemon's"
 	echo "idle rate (measured ${IDLE_S} s before the feed) over the same time. Median of $REPS runs."
 	echo
@@ -577,10 +616,12 @@ report() {
 		local name cnt
 		case $f in v9) name="NetFlow v9" ;; ipfix) name="IPFIX" ;; sflow) name="sFlow v5 (1 in 1)" ;; esac
 		cnt=$W/stream-$f.count
-		echo "#### $name: $(kv "$cnt" records) records ($(kv "$cnt" records_v6) IPv6) in $(kv "$cnt" datagrams) datagrams, from ${EXPORTER_SAYS[$f]}"
+		echo "#### $name: $(kv "$cnt" records) records ($(kv "$cnt" records_v6) IPv6) in $(kv "$cnt" datagrams) datagrams at $(rate_of "$f")/s"
 		echo
-		echo "| daemon | records counted (min-max) | IPv6 records | datagrams received / sent | socket drops (max) | idle ms/s | CPU s, net | **ns CPU per record** | vs moatd | attacks flagged |"
-		echo "|---|---|---|---|---|---|---|---|---|---|"
+		echo "From ${EXPORTER_SAYS[$f]}."
+		echo
+		echo "| daemon | records counted (min-max) | IPv6 records | datagrams received / sent | socket drops (max) | idle ms/s | CPU s, net (user / sys raw) | **ns CPU per record sent** | vs moatd | ns per record counted | M records per CPU s | attacks flagged |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		awk -F'\t' -v f="$f" '
 		function med(s,   n, a, i, j, t) {
 			n = split(s, a, " "); if (n == 0) return "NA"
@@ -594,6 +635,7 @@ report() {
 			w = $2; if (!(w in seen)) { seen[w] = 1; order[++n] = w }
 			rc[w] = rc[w] " " $6; v6[w] = v6[w] " " $7; dc[w] = dc[w] " " $8; ds[w] = ds[w] " " $5
 			dr[w] = dr[w] " " $9; idle[w] = idle[w] " " $11; cpu[w] = cpu[w] " " $13; ns[w] = ns[w] " " $14
+			nsc[w] = nsc[w] " " ($6 + 0 > 0 ? $13 * 1e9 / $6 : "NA"); us[w] = us[w] " " $21; sy[w] = sy[w] " " $22
 			det[w] = det[w] == "" || det[w] == $20 ? $20 : det[w] " / " $20
 			pool[w] = pool[w] " " $17; sp[w] = sp[w] " " $18; lost[w] = lost[w] " " $19; lag[w] = lag[w] " " $16
 		}
@@ -604,9 +646,10 @@ report() {
 				name = w == "moatd" ? "**moatd**" : w == "fnm-packaged" ? "FastNetMon (packaged socket buffer)" : w == "fnm-buf32" ? "FastNetMon (32 MiB socket buffer)" : w
 				r = mn(rc[w]) == mx(rc[w]) ? mn(rc[w]) : mn(rc[w]) "-" mx(rc[w])
 				d = mn(dc[w]) == mx(dc[w]) ? mn(dc[w]) : mn(dc[w]) "-" mx(dc[w])
-				printf "| %s | %s | %s | %s / %s | %s | %.2f | %.3f | **%.0f** | %s | %s |\n", name, r,
-					(mn(v6[w]) == "NA" ? "-" : med(v6[w])), d, med(ds[w]), mx(dr[w]), med(idle[w]), med(cpu[w]), med(ns[w]),
-					(w == "moatd" || base == "NA" || base == 0 ? "1" : sprintf("%.2fx", med(ns[w]) / base)), det[w]
+				printf "| %s | %s | %s | %s / %s | %s | %.2f | %.3f (%.2f / %.2f) | **%.0f** | %s | %.0f | %.2f | %s |\n", name, r,
+					(mn(v6[w]) == "NA" ? "-" : med(v6[w])), d, med(ds[w]), mx(dr[w]), med(idle[w]), med(cpu[w]), med(us[w]), med(sy[w]), med(ns[w]),
+					(w == "moatd" || base == "NA" || base == 0 ? "1" : sprintf("%.2fx", med(ns[w]) / base)),
+					med(nsc[w]), 1000 / med(ns[w]), det[w]
 			}
 			if ("moatd" in seen)
 				printf "\nmoatd: spread pool full %s records (median; accounted at once instead of spread), spread still pending at exit (max) %s, \"lost (sequence gaps)\" %s; sender max lag %s ms (median).\n",

@@ -1,7 +1,14 @@
 #!/bin/sh
-# Runs every benchmark and prints the results as Markdown (paste into BENCHMARKS.md).
+# Runs the quick benchmarks and prints the results as Markdown (paste into BENCHMARKS.md).
+# The peer comparisons take longer and run on their own, as root:
+#   sh bench/fnm-onset.sh    detection latency and reported rate beside FastNetMon (~13 min)
+#   sh bench/flows-fnm.sh    flow collectors' CPU per record beside FastNetMon (~22 min)
+#   sh bench/xdp-ns.sh       XDP ns per packet beside xdp-filter
 cd "$(dirname "$0")" || exit 1
 for b in replay.sh hostmem.sh; do
 	sh "$b"
 	echo
 done
+echo "## Flow decoding (records per second per core)"
+../build/release/bench/flowdecode_sflow
+../build/release/bench/flowdecode_netflow

@@ -16,6 +16,7 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 
+#include "core/clock.h"
 #include "gen/gen.h"
 
 #define NSEC 1000000000ULL
@@ -102,14 +103,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t parse_u64_arg(const char *opt, const char *v, uint64_t max)

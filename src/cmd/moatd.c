@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "capture/capture.h"
 #include "core/conf.h"
 #include "core/log.h"
@@ -266,13 +267,6 @@ static int run_replay(struct daemon *m, const char *path, uint64_t seed, char *e
 		 (unsigned long long)rs.packets, (rs.last_ns - rs.first_ns) / 1e9, secs,
 		 secs > 0 ? rs.packets / secs / 1e6 : 0);
 	return 0;
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static struct shard *add_shard(struct daemon *m, char *err, size_t errlen)

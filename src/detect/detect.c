@@ -225,6 +225,14 @@ static double win_report(const struct window *w, bool recent, uint64_t out[C__CO
 
 /* ---- host table ---- */
 
+/* Backward-shift deletion in a linear-probing table: after slot i is emptied, the entry at j
+ * (whose home slot is k) moves back into i unless its home lies cyclically in (i, j]; moving it
+ * would then put it before its home, where lookups never look. */
+static bool probe_moves(uint32_t i, uint32_t j, uint32_t k)
+{
+	return (j > i) ? (k <= i || k > j) : (k <= i && k > j);
+}
+
 static uint32_t host_home(const struct detector *d, const struct maddr *a)
 {
 	return (uint32_t)siphash13(&d->key, a->b, 16) & d->idx_mask;
@@ -273,7 +281,7 @@ static void host_remove(struct detector *d, uint32_t n)
 	d->idx[i] = 0;
 	for (uint32_t j = (i + 1) & d->idx_mask; d->idx[j]; j = (j + 1) & d->idx_mask) {
 		uint32_t k = host_home(d, &d->hosts[d->idx[j] - 1].addr);
-		bool move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
+		bool move = probe_moves(i, j, k);
 		if (move) {
 			d->idx[i] = d->idx[j];
 			d->idx[j] = 0;
@@ -545,7 +553,7 @@ static void hotmap_del(struct detector *d, uint32_t host, uint8_t dir)
 	for (uint32_t j = (i + 1) & d->hotmap_mask; d->hotmap[j].key;
 	     j = (j + 1) & d->hotmap_mask) {
 		uint32_t k = hotmap_home(d, d->hotmap[j].key);
-		bool move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
+		bool move = probe_moves(i, j, k);
 		if (move) {
 			d->hotmap[i] = d->hotmap[j];
 			d->hotmap[j].key = 0;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "detect/detect.h"
 #include "flow/collector.h"
@@ -291,13 +292,6 @@ static void on_record(void *arg, const struct obs *o, uint64_t first_ns, uint64_
 	if (flowclock_map(&c->e->clock, c->now_ns, &first_ns, &last_ns) && was)
 		c->co->st.reanchors++;
 	spreader_place(c->co->sp, c->co->sh, o, first_ns, last_ns, c->now_ns);
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void handle(struct collector *co, const uint8_t *buf, size_t len,

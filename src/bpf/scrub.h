@@ -40,6 +40,14 @@ enum scrub_match {
 	SCRUB_M_TCPFLAGS = 1 << 5, /* (flags & mask) == value; never matches non-TCP */
 	SCRUB_M_FRAG = 1 << 6,	   /* fragment state is one of the bits in rule.frag */
 	SCRUB_M_FAMILY = 1 << 7,   /* rule.family: 4 or 6 */
+	SCRUB_M_ICMP = 1 << 8, /* ICMP or ICMPv6 type icmp_type, and code icmp_code unless 0xff */
+};
+
+/* Who added a rule (scrub_rule.origin). Kept in the map, so a restarted moatd knows which
+ * pinned rules came from its automatic mitigation and which an operator put there. */
+enum scrub_origin {
+	SCRUB_ORIGIN_MANUAL = 0,
+	SCRUB_ORIGIN_AUTO = 1,
 };
 
 /* Fragment state of a packet, as bits so a rule can accept several. */
@@ -107,11 +115,13 @@ struct scrub_rule {
 	__u8 ttl_min, ttl_max;
 	__u8 tcp_mask, tcp_value;
 	/* SCRUB_ACT_RATELIMIT: a bucket per (rule, source masked to rl_plen4 or rl_plen6 bits) */
-	__u8 rl_plen4; /* 32 per address, 24 per /24; 0 means 32 */
-	__u8 rl_plen6; /* 128 per address, 64 per /64; 0 means 128 */
-	__u16 pad;
-	__u32 rate;  /* packets per second refilled */
-	__u32 burst; /* bucket size in packets */
+	__u8 rl_plen4;		   /* 32 per address, 24 per /24; 0 means 32 */
+	__u8 rl_plen6;		   /* 128 per address, 64 per /64; 0 means 128 */
+	__u8 icmp_type, icmp_code; /* with SCRUB_M_ICMP; icmp_code 0xff: any code */
+	__u32 rate;		   /* packets per second refilled */
+	__u32 burst;		   /* bucket size in packets */
+	__u32 origin;		   /* enum scrub_origin: userspace bookkeeping, unused by XDP */
+	__u32 pad;
 };
 
 struct scrub_target {

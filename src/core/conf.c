@@ -57,6 +57,14 @@ enum {
 #define DEF_MAX_HOT   16384
 #define DEF_HOST_IDLE 300.0
 #define DEF_RING_MB   64
+#define DEF_HOLD      300.0
+#define DEF_SAMPLE    100
+#define DEF_EVIDENCE  10000
+#define DEF_EVID_DIR  "/var/lib/moat/evidence"
+#define DEF_PIN_DIR   "/sys/fs/bpf/moat"
+#define DEF_SRC_PPS   50
+#define DEF_SRC_BURST 100
+#define DEF_CTL_SOCK  "/run/moat/moatd.sock"
 
 static const char *const thr_names[THR__COUNT] = {
     [THR_PPS] = "pps",		 [THR_MBPS] = "mbps",		[THR_FLOWS] = "flows",
@@ -606,6 +614,38 @@ static int get_enum(struct ld *ld, const struct node *n, const char *path, const
 			    what(n, q, sizeof(q)));
 	return fail(ld, n, "%s: unknown %s %s (expected one of: %s)", path, what_,
 		    quote(n, q, sizeof(q)), list);
+}
+
+/* true or false, nothing else (YAML 1.1's yes/no/on/off are refused: they surprise). Returns 0
+ * or -1 with the error written. */
+static int get_bool(struct ld *ld, const struct node *n, const char *path, bool *v)
+{
+	char q[QBUF];
+
+	if (n->type == N_SCALAR && !n->null && !strcmp(n->s, "true")) {
+		*v = true;
+		return 0;
+	}
+	if (n->type == N_SCALAR && !n->null && !strcmp(n->s, "false")) {
+		*v = false;
+		return 0;
+	}
+	return fail(ld, n, "%s: expected true or false, got %s", path, what(n, q, sizeof(q)));
+}
+
+/* An absolute path without control characters. Returns 0 or -1 with the error written. */
+static int get_path(struct ld *ld, const struct node *n, const char *path, char **out)
+{
+	char q[QBUF];
+
+	if (get_str(ld, n, path, out) < 0)
+		return -1;
+	if ((*out)[0] != '/') {
+		free(*out);
+		*out = NULL;
+		return fail(ld, n, "%s: %s is not an absolute path", path, quote(n, q, sizeof(q)));
+	}
+	return 0;
 }
 
 /* ---- prefixes ---- */
@@ -1294,9 +1334,127 @@ static int get_exporters(struct ld *ld, const struct node *n)
 	return 0;
 }
 
+/* ---- scrubber and control socket ---- */
+
+static int get_scrub_ifaces(struct ld *ld, const struct node *n)
+{
+	struct conf *c = ld->c;
+	char pb[PATH_MAX_], q[QBUF];
+
+	if (want_seq(ld, n, "scrubber.interfaces") < 0)
+		return -1;
+	if (n->n == 0)
+		return fail(ld, n, "scrubber.interfaces: at least one interface is needed");
+	if (n->n > CONF_MAX_SCRUB_IFACES)
+		return fail(ld, n, "scrubber.interfaces: more than %d interfaces",
+			    CONF_MAX_SCRUB_IFACES);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *in = n->kid[i];
+		idx(pb, sizeof(pb), "scrubber.interfaces", i);
+		if (in->type != N_SCALAR || in->null)
+			return fail(ld, in, "%s: expected an interface name, got %s", pb,
+				    what(in, q, sizeof(q)));
+		if (!ifname_ok(in->s))
+			return fail(ld, in, "%s: %s is not a valid interface name", pb,
+				    quote(in, q, sizeof(q)));
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(c->scrubber.interfaces[j], in->s))
+				return fail(ld, in, "%s: %s is already listed as %s[%zu]", pb,
+					    quote(in, q, sizeof(q)), "scrubber.interfaces", j);
+		strcpy(c->scrubber.interfaces[i], in->s);
+	}
+	c->scrubber.n_interfaces = n->n;
+	return 0;
+}
+
+static const char *const scrub_modes[] = {
+    [SCRUB_MODE_AUTO] = "auto", [SCRUB_MODE_NATIVE] = "native", [SCRUB_MODE_GENERIC] = "generic"};
+
+static int get_scrubber(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"interfaces",
+					   "mode",
+					   "auto",
+					   "hold",
+					   "sample_every",
+					   "evidence_dir",
+					   "evidence_packets",
+					   "pin_dir",
+					   "source_pps",
+					   "source_burst"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+	int m;
+
+	if (map_keys(ld, n, "scrubber", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (!val[0])
+		return fail(ld, n, "scrubber: missing required key 'interfaces'");
+	c->scrubber.enabled = true;
+	if (get_scrub_ifaces(ld, val[0]) < 0)
+		return -1;
+	if (val[1]) {
+		m = get_enum(ld, val[1], "scrubber.mode", "mode", scrub_modes,
+			     ARRAY_SIZE(scrub_modes));
+		if (m < 0)
+			return -1;
+		c->scrubber.mode = (enum scrub_mode)m;
+	}
+	if (val[2] && get_bool(ld, val[2], "scrubber.auto", &c->scrubber.autom) < 0)
+		return -1;
+	if (val[3] && get_secs(ld, val[3], "scrubber.hold", &c->scrubber.hold) < 0)
+		return -1;
+	if (val[4] && get_unsigned(ld, val[4], "scrubber.sample_every", 0, 1u << 24,
+				   &c->scrubber.sample_every) < 0)
+		return -1;
+	if (val[5]) {
+		free(c->scrubber.evidence_dir);
+		c->scrubber.evidence_dir = NULL;
+		if (get_path(ld, val[5], "scrubber.evidence_dir", &c->scrubber.evidence_dir) < 0)
+			return -1;
+	}
+	if (val[6] && get_unsigned(ld, val[6], "scrubber.evidence_packets", 0, 1u << 24,
+				   &c->scrubber.evidence_packets) < 0)
+		return -1;
+	if (val[7]) {
+		free(c->scrubber.pin_dir);
+		c->scrubber.pin_dir = NULL;
+		if (get_path(ld, val[7], "scrubber.pin_dir", &c->scrubber.pin_dir) < 0)
+			return -1;
+	}
+	if (val[8] && get_unsigned(ld, val[8], "scrubber.source_pps", 1, 1u << 30,
+				   &c->scrubber.source_pps) < 0)
+		return -1;
+	if (val[9] && get_unsigned(ld, val[9], "scrubber.source_burst", 1, 1u << 30,
+				   &c->scrubber.source_burst) < 0)
+		return -1;
+	return 0;
+}
+
+static int get_control(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"socket"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+
+	if (map_keys(ld, n, "control", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (!val[0])
+		return 0;
+	free(c->control.socket);
+	c->control.socket = NULL;
+	if (val[0]->type == N_SCALAR && !val[0]->null && !strcmp(val[0]->s, "none"))
+		return 0;
+	if (get_path(ld, val[0], "control.socket", &c->control.socket) < 0)
+		return -1;
+	if (strlen(c->control.socket) >= 108) /* sizeof(sun_path) */
+		return fail(ld, val[0], "control.socket: longer than 107 bytes");
+	return 0;
+}
+
 /* ---- top level ---- */
 
-static void conf_defaults(struct conf *c)
+static int conf_defaults(struct conf *c)
 {
 	for (int d = 0; d < DIR__COUNT; d++) {
 		c->thr.v[d][THR_PPS] = DEF_PPS;
@@ -1312,6 +1470,16 @@ static void conf_defaults(struct conf *c)
 	c->limits.max_hot = DEF_MAX_HOT;
 	c->limits.host_idle = DEF_HOST_IDLE;
 	c->log.level = LOG_INFO;
+	c->scrubber.autom = true;
+	c->scrubber.hold = DEF_HOLD;
+	c->scrubber.sample_every = DEF_SAMPLE;
+	c->scrubber.evidence_packets = DEF_EVIDENCE;
+	c->scrubber.source_pps = DEF_SRC_PPS;
+	c->scrubber.source_burst = DEF_SRC_BURST;
+	c->scrubber.evidence_dir = strdup(DEF_EVID_DIR);
+	c->scrubber.pin_dir = strdup(DEF_PIN_DIR);
+	c->control.socket = strdup(DEF_CTL_SOCK);
+	return c->scrubber.evidence_dir && c->scrubber.pin_dir && c->control.socket ? 0 : -1;
 }
 
 /* Walks the tree into ld->c, sections in the order that later ones depend on earlier ones
@@ -1319,9 +1487,9 @@ static void conf_defaults(struct conf *c)
  * -1 with the error written. */
 static int conf_walk(struct ld *ld, const struct node *root)
 {
-	static const char *const keys[] = {"networks",	"whitelist", "thresholds", "hostgroups",
-					   "detection", "events",    "notify",	   "limits",
-					   "log",	"capture",   "exporters"};
+	static const char *const keys[] = {
+	    "networks", "whitelist", "thresholds", "hostgroups", "detection", "events", "notify",
+	    "limits",	"log",	     "capture",	   "exporters",	 "scrubber",  "control"};
 	const struct node *v[ARRAY_SIZE(keys)];
 	struct conf *c = ld->c;
 
@@ -1359,6 +1527,10 @@ static int conf_walk(struct ld *ld, const struct node *root)
 		return -1;
 	if (v[10] && get_exporters(ld, v[10]) < 0)
 		return -1;
+	if (v[11] && get_scrubber(ld, v[11]) < 0)
+		return -1;
+	if (v[12] && get_control(ld, v[12]) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1379,8 +1551,11 @@ int conf_load_buf(const char *name, const char *buf, size_t len, struct conf **o
 		free(c);
 		return fail_at(&ld, 0, 0, "out of memory");
 	}
-	conf_defaults(c);
 	ld.c = c;
+	if (conf_defaults(c) < 0) {
+		fail_at(&ld, 0, 0, "out of memory");
+		goto fail;
+	}
 	if (yaml_tree(&ld, buf ? buf : "", buf ? len : 0, &root) < 0 || conf_walk(&ld, root) < 0)
 		goto fail;
 	node_free(root);
@@ -1471,6 +1646,9 @@ void conf_free(struct conf *c)
 	free(c->events.file);
 	free(c->notify.script);
 	free(c->log.file);
+	free(c->scrubber.evidence_dir);
+	free(c->scrubber.pin_dir);
+	free(c->control.socket);
 	free(c->path);
 	free(c);
 }
@@ -1681,6 +1859,29 @@ static void print_kv_str(FILE *f, const char *key, const char *v)
 	fputc('\n', f);
 }
 
+static void print_scrubber(FILE *f, const struct conf *c)
+{
+	if (!c->scrubber.enabled) {
+		fputs("# scrubber: none (no XDP filtering)\n", f);
+		return;
+	}
+	fputs("scrubber:\n  interfaces:\n", f);
+	for (size_t i = 0; i < c->scrubber.n_interfaces; i++) {
+		fputs("    - ", f);
+		print_str(f, c->scrubber.interfaces[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "  mode: %s\n  auto: %s\n", scrub_modes[c->scrubber.mode],
+		c->scrubber.autom ? "true" : "false");
+	print_kv_secs(f, "hold", c->scrubber.hold);
+	fprintf(f, "  sample_every: %u\n", c->scrubber.sample_every);
+	print_kv_str(f, "evidence_dir", c->scrubber.evidence_dir);
+	fprintf(f, "  evidence_packets: %u\n", c->scrubber.evidence_packets);
+	print_kv_str(f, "pin_dir", c->scrubber.pin_dir);
+	fprintf(f, "  source_pps: %u\n  source_burst: %u\n", c->scrubber.source_pps,
+		c->scrubber.source_burst);
+}
+
 void conf_print(const struct conf *c, FILE *f)
 {
 	int lvl = c->log.level;
@@ -1724,4 +1925,10 @@ void conf_print(const struct conf *c, FILE *f)
 		    : "info");
 	print_capture(f, c);
 	print_exporters(f, c);
+	print_scrubber(f, c);
+	fputs("control:\n", f);
+	if (c->control.socket)
+		print_kv_str(f, "socket", c->control.socket);
+	else
+		fputs("  socket: none\n", f);
 }

@@ -7,6 +7,7 @@
 #ifndef MOAT_CONF_H
 #define MOAT_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,14 @@ enum notify_format {
 	NOTIFY_JSON = 1,       /* same arguments, event JSON on stdin */
 };
 
+enum scrub_mode {
+	SCRUB_MODE_AUTO = 0,	/* native XDP where the driver has it, generic otherwise */
+	SCRUB_MODE_NATIVE = 1,	/* native only: refuse to start without it */
+	SCRUB_MODE_GENERIC = 2, /* generic (skb) XDP: works on every interface */
+};
+
+#define CONF_MAX_SCRUB_IFACES 16
+
 struct conf {
 	char *path; /* file it came from */
 
@@ -135,6 +144,25 @@ struct conf {
 	/* when n_exporters > 0, flows from any other address are counted and dropped */
 	struct exporter_conf *exporters;
 	size_t n_exporters;
+
+	struct {
+		bool enabled; /* the section is present */
+		char interfaces[CONF_MAX_SCRUB_IFACES][16];
+		size_t n_interfaces;
+		enum scrub_mode mode;
+		bool autom;		   /* auto: attacks become rules (default true) */
+		double hold;		   /* seconds a rule outlives its attack (default 300) */
+		unsigned sample_every;	   /* keep 1 in N dropped packets as evidence; 0: none */
+		unsigned evidence_packets; /* samples kept per attack (default 10000) */
+		char *evidence_dir;	   /* default /var/lib/moat/evidence */
+		char *pin_dir;		   /* default /sys/fs/bpf/moat */
+		unsigned source_pps;	   /* per-source limit of rate-limit rules (default 50) */
+		unsigned source_burst;	   /* and its burst (default 100) */
+	} scrubber;
+
+	struct {
+		char *socket; /* NULL: no control socket */
+	} control;
 };
 
 /* Loads and validates path. On success returns 0 and *out owns a new config (free with

@@ -126,6 +126,8 @@ struct detector {
 		void *arg;
 	} subs[8];
 	int n_subs;
+	void (*tick_fn)(void *arg, uint64_t now_ns);
+	void *tick_arg;
 
 	uint32_t seq;
 	struct json j;
@@ -905,6 +907,14 @@ void det_tick(struct detector *d, uint64_t now_ns)
 	if (d->hot_dirty)
 		rebuild_hotset(d);
 	free_retired(d);
+	if (d->tick_fn)
+		d->tick_fn(d->tick_arg, now_ns);
+}
+
+void det_on_tick(struct detector *d, void (*fn)(void *arg, uint64_t now_ns), void *arg)
+{
+	d->tick_fn = fn;
+	d->tick_arg = arg;
 }
 
 uint64_t det_drain(struct detector *d, uint64_t now_ns)

@@ -84,6 +84,9 @@ int det_reload(struct detector *d, const struct conf *c, char *err, size_t errle
 
 void det_subscribe(struct detector *d, event_fn fn, void *arg);
 
+/* Calls fn at the end of every tick, on the detector's clock (packet time in a replay). */
+void det_on_tick(struct detector *d, void (*fn)(void *arg, uint64_t now_ns), void *arg);
+
 /* Runs the tick that ends at now_ns: merges shards, slides windows, evaluates thresholds, emits
  * events. */
 void det_tick(struct detector *d, uint64_t now_ns);

@@ -83,6 +83,17 @@ void evlog_event(void *arg, const struct event *ev)
 	fflush(l->f);
 }
 
+void evlog_line(void *arg, const char *json, size_t len)
+{
+	struct evlog *l = arg;
+
+	if (!l || !l->f)
+		return;
+	fwrite(json, 1, len, l->f);
+	fputc('\n', l->f);
+	fflush(l->f);
+}
+
 void evlog_close(struct evlog *l)
 {
 	if (!l)

@@ -11,6 +11,9 @@
 struct evlog;
 struct evlog *evlog_open(const char *path, char *err, size_t errlen);
 void evlog_event(void *evlog, const struct event *ev);
+/* Writes one JSON object (no newline) as a line: events that do not come from the detector
+ * (mitigation_start, mitigation_end). */
+void evlog_line(void *evlog, const char *json, size_t len);
 /* Reopens the file (after log rotation, on SIGHUP). Returns 0 or -1 with err set. */
 int evlog_reopen(struct evlog *l, char *err, size_t errlen);
 /* Points the log at another file (NULL: stop writing). Returns 0 or -1 with err set, keeping

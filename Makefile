@@ -26,7 +26,7 @@ BPFTOOL      ?= bpftool
 BPF_PROG     := src/bpf/scrub.bpf.c
 BPF_OBJ      := build/bpf/scrub.bpf.o
 BPF_SKEL     := build/bpf/scrub.skel.h
-BPF_USER_SRC := $(wildcard src/mitigate/xdp.c)
+BPF_USER_SRC := $(wildcard src/mitigate/xdp.c src/mitigate/scrubber.c)
 BPF_CFLAGS   := -O2 -g -target bpf -Wall -Werror -Isrc -I/usr/include/$(shell $(CC) -dumpmachine)
 LIBS_BPF     := -lbpf
 LIB_SRC      := $(filter-out src/bpf/%.bpf.c $(BPF_USER_SRC),$(LIB_SRC))
@@ -75,14 +75,15 @@ build/$(1)/libmoat.a: $$($(1)_OBJ)
 	@rm -f $$@
 	@ar rcs $$@ $$^
 
-build/$(1)/%: src/cmd/%.c build/$(1)/libmoat.a $$(HDRS)
+# programs and benchmarks may drive the scrubber: they see build/bpf and link libmoat-bpf.a
+build/$(1)/%: src/cmd/%.c build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a $$(BPF_SKEL) $$(HDRS)
 	@echo "  LD    $$@"
-	@$$(CC) $$(CFLAGS_COMMON) $(2) $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -Ibuild/bpf $$< build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a -o $$@ $$(LIBS) $$(LIBS_BPF)
 
-build/$(1)/bench/%: bench/%.c build/$(1)/libmoat.a $$(HDRS)
+build/$(1)/bench/%: bench/%.c build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a $$(BPF_SKEL) $$(HDRS)
 	@mkdir -p $$(dir $$@)
 	@echo "  LD    $$@"
-	@$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit $$< build/$(1)/libmoat.a -o $$@ $$(LIBS)
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -Itests/unit -Ibuild/bpf $$< build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a -o $$@ $$(LIBS) $$(LIBS_BPF)
 
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libmoat.a $$(HDRS)
 	@mkdir -p $$(dir $$@)
@@ -132,10 +133,11 @@ install: release
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/moat
 	install -m 755 build/release/moatd $(DESTDIR)$(PREFIX)/sbin/moatd
+	install -m 755 build/release/moatctl $(DESTDIR)$(PREFIX)/sbin/moatctl
 	install -m 755 build/release/moat-gen $(DESTDIR)$(PREFIX)/bin/moat-gen
 	install -m 644 docs/man/moat-gen.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/man/moat.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 docs/man/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 docs/man/moatd.8 docs/man/moatctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 examples/moat.yaml examples/notify.sh docs/moat.yaml.md docs/ARCHITECTURE.md \
 		$(DESTDIR)$(PREFIX)/share/doc/moat/
 	[ -e $(DESTDIR)/etc/moat/moat.yaml ] || install -m 640 examples/moat.yaml $(DESTDIR)/etc/moat/moat.yaml

@@ -41,3 +41,75 @@ lab_up() {
 
 lab_inet() { ip netns exec "$LAB_INET" "$@"; }
 lab_prot() { ip netns exec "$LAB_PROT" "$@"; }
+
+# slab: the scrubbing lab. A router namespace joins an attacker, a client and the protected
+# namespace, so the client's HTTP and the attacker's flood are routed to the protected host as
+# they would be in a network, and the scrubber's XDP sits on prot0, the protected side's uplink.
+#
+#   moat-att-$$ [att0 203.0.113.2/24, 2001:db8:a::2]--[ratt0]
+#                                                             moat-rtr-$$ --[inet0 192.0.2.1/30]--[prot0 192.0.2.2/30] moat-prot-$$
+#   moat-cli-$$ [cli0 192.0.2.66/26, 2001:db8:c::2]--[rcli0]                2001:db8:ff::1/64      2001:db8:ff::2, 198.51.100.5, 2001:db8:5::5
+SLAB_RTR=moat-rtr-$LAB_ID
+SLAB_ATT=moat-att-$LAB_ID
+SLAB_CLI=moat-cli-$LAB_ID
+
+slab_down() {
+	for ns in "$SLAB_ATT" "$SLAB_CLI" "$LAB_PROT" "$SLAB_RTR"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	sleep 0.2
+	for ns in "$SLAB_ATT" "$SLAB_CLI" "$LAB_PROT" "$SLAB_RTR"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# slab_link NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both ends up
+slab_link() {
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" || return 1
+	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
+}
+
+slab_up() {
+	slab_down
+	for ns in "$SLAB_RTR" "$SLAB_ATT" "$SLAB_CLI" "$LAB_PROT"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+		# no duplicate address detection: link-local addresses usable at once
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 2>/dev/null
+	done
+	slab_link "$SLAB_RTR" inet0 "$LAB_PROT" prot0 || return 1
+	slab_link "$SLAB_RTR" ratt0 "$SLAB_ATT" att0 || return 1
+	slab_link "$SLAB_RTR" rcli0 "$SLAB_CLI" cli0 || return 1
+	ip -n "$SLAB_RTR" addr add 192.0.2.1/30 dev inet0
+	ip -n "$SLAB_RTR" addr add 2001:db8:ff::1/64 dev inet0 nodad
+	ip -n "$SLAB_RTR" addr add 203.0.113.1/24 dev ratt0
+	ip -n "$SLAB_RTR" addr add 2001:db8:a::1/64 dev ratt0 nodad
+	ip -n "$SLAB_RTR" addr add 192.0.2.65/26 dev rcli0
+	ip -n "$SLAB_RTR" addr add 2001:db8:c::1/64 dev rcli0 nodad
+	ip -n "$LAB_PROT" addr add 192.0.2.2/30 dev prot0
+	ip -n "$LAB_PROT" addr add 2001:db8:ff::2/64 dev prot0 nodad
+	ip -n "$LAB_PROT" addr add 198.51.100.5/32 dev prot0
+	ip -n "$LAB_PROT" addr add 2001:db8:5::5/128 dev prot0 nodad
+	ip -n "$SLAB_ATT" addr add 203.0.113.2/24 dev att0
+	ip -n "$SLAB_ATT" addr add 2001:db8:a::2/64 dev att0 nodad
+	ip -n "$SLAB_CLI" addr add 192.0.2.66/26 dev cli0
+	ip -n "$SLAB_CLI" addr add 2001:db8:c::2/64 dev cli0 nodad
+	ip -n "$SLAB_RTR" route add 198.51.100.0/24 via 192.0.2.2
+	ip -n "$SLAB_RTR" route add 2001:db8:5::/48 via 2001:db8:ff::2
+	ip -n "$LAB_PROT" route add default via 192.0.2.1
+	ip -n "$LAB_PROT" route add default via 2001:db8:ff::1
+	ip -n "$SLAB_ATT" route add default via 203.0.113.1
+	ip -n "$SLAB_ATT" route add default via 2001:db8:a::1
+	ip -n "$SLAB_CLI" route add default via 192.0.2.65
+	ip -n "$SLAB_CLI" route add default via 2001:db8:c::1
+	ip netns exec "$SLAB_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+		return 1
+	ip netns exec "$LAB_PROT" sysctl -qw net.ipv4.icmp_ratelimit=1000 2>/dev/null
+	return 0
+}
+
+slab_rtr() { ip netns exec "$SLAB_RTR" "$@"; }
+slab_att() { ip netns exec "$SLAB_ATT" "$@"; }
+slab_cli() { ip netns exec "$SLAB_CLI" "$@"; }

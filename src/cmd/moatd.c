@@ -10,13 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "capture/capture.h"
+#include "core/clock.h"
 #include "core/conf.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "ctl/ctl.h"
 #include "detect/detect.h"
 #include "event/sinks.h"
 #include "flow/collector.h"
+#include "mitigate/mitigate.h"
+#include "mitigate/rule.h"
+#include "mitigate/scrubber.h"
 
 #define MOAT_VERSION "0.1.0"
 
@@ -50,11 +55,15 @@ static void usage(FILE *f)
 	    "      --stats         print counters to stderr at exit\n"
 	    "      --seed N        hash key seed (default: random live, fixed for replays, so a\n"
 	    "                      replay is repeatable)\n"
+	    "      --unload        detach the XDP scrubber from scrubber.interfaces, remove its\n"
+	    "                      pinned maps and rules, and exit\n"
 	    "  -h, --help          this text\n"
 	    "  -V, --version       version\n"
 	    "\n"
 	    "Signals: SIGHUP reloads the configuration (a bad file is refused and the old one\n"
-	    "kept) and reopens the events file; SIGTERM and SIGINT stop.\n");
+	    "kept) and reopens the events file; SIGTERM and SIGINT stop. The XDP scrubber stays\n"
+	    "attached with its rules when moatd stops; the next start takes them over.\n"
+	    "moatctl(8) talks to a running moatd over control.socket.\n");
 }
 
 struct daemon {
@@ -75,7 +84,54 @@ struct daemon {
 	int n_col;
 	struct conf *old_confs[8]; /* kept alive: attacks in flight point into them */
 	int n_old;
+	struct scrubber *scr; /* NULL: no scrubber, or a replay */
+	struct mit *mit;      /* NULL: no scrubber configured */
+	struct ctl *ctl;
+	uint64_t started_ns;
+	bool replay;
 };
+
+/* mitigation events go to the event log (which a reload may open later) */
+static void emit_line(void *arg, const char *json, size_t len)
+{
+	struct daemon *m = arg;
+
+	if (m->evlog)
+		evlog_line(m->evlog, json, len);
+}
+
+/* The scrubber (live) or the dry-run manager (replay) when scrubber: is configured. */
+static int setup_mitigation(struct daemon *m, char *err, size_t errlen)
+{
+	struct mit_backend b;
+
+	if (!m->conf->scrubber.enabled)
+		return 0;
+	if (!m->replay) {
+		m->scr = scrubber_open(m->conf, err, errlen);
+		if (!m->scr)
+			return -1;
+		scrubber_backend(m->scr, &b);
+	} else {
+		log_info("replay: scrubber rules are worked out and logged, not applied");
+	}
+	m->mit = mit_new(m->conf, m->replay ? NULL : &b, emit_line, m);
+	if (!m->mit) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (m->scr) {
+		int n = mit_adopt(m->mit, realtime_ns());
+		if (n < 0)
+			log_err("scrubber: cannot read the pinned rules: %s", strerror(-n));
+		else if (n > 0)
+			log_info("scrubber: took over %d rule(s) pinned in %s by an earlier run", n,
+				 m->conf->scrubber.pin_dir);
+	}
+	det_subscribe(m->det, mit_event, m->mit);
+	det_on_tick(m->det, mit_tick, m->mit);
+	return 0;
+}
 
 static int setup_sinks(struct daemon *m, char *err, size_t errlen)
 {
@@ -132,22 +188,42 @@ static void reload_events(struct daemon *m, const struct conf *c)
 	log_info("reload: events now go to %s", now ? now : "no file");
 }
 
-static void reload(struct daemon *m)
+static bool scrubber_equal(const struct conf *a, const struct conf *b)
 {
-	char err[512];
-	struct conf *c;
+	if (a->scrubber.enabled != b->scrubber.enabled ||
+	    a->scrubber.n_interfaces != b->scrubber.n_interfaces ||
+	    a->scrubber.mode != b->scrubber.mode ||
+	    a->scrubber.sample_every != b->scrubber.sample_every ||
+	    strcmp(a->scrubber.pin_dir, b->scrubber.pin_dir) != 0)
+		return false;
+	for (size_t i = 0; i < a->scrubber.n_interfaces; i++)
+		if (strcmp(a->scrubber.interfaces[i], b->scrubber.interfaces[i]) != 0)
+			return false;
+	return true;
+}
 
-	log_info("SIGHUP: reloading %s", m->conf_path);
-	if (conf_load(m->conf_path, &c, err, sizeof(err)) < 0) {
+/* Returns 0, or -1 with why in err (the running config stays). */
+static int reload(struct daemon *m, const char *why, char *err, size_t errlen)
+{
+	struct conf *c;
+	char e2[512];
+
+	log_info("%s: reloading %s", why, m->conf_path);
+	if (conf_load(m->conf_path, &c, err, errlen) < 0) {
 		log_err("reload refused, keeping the running config: %s", err);
-		return;
+		return -1;
 	}
-	if (det_reload(m->det, c, err, sizeof(err)) < 0) {
+	if (det_reload(m->det, c, err, errlen) < 0) {
 		log_err("reload refused, keeping the running config: %s", err);
 		conf_free(c);
-		return;
+		return -1;
 	}
 	notify_set_conf(m->notify, c);
+	if (m->mit)
+		mit_set_conf(m->mit, c);
+	if (!scrubber_equal(m->conf, c))
+		log_warn("reload: the scrubber's interfaces, mode, sampling or pin_dir changed; "
+			 "they take effect when moatd restarts (auto, hold and limits apply now)");
 	log_set_level(m->verbose ? LOG_DEBUG : c->log.level);
 	if (!captures_equal(m->conf, c))
 		log_warn("reload: capture sources changed; they take effect when moatd restarts");
@@ -164,10 +240,11 @@ static void reload(struct daemon *m)
 	}
 	m->old_confs[m->n_old++] = m->conf;
 	m->conf = c;
-	if (m->evlog && evlog_path(m->evlog) && evlog_reopen(m->evlog, err, sizeof(err)) < 0)
-		log_err("%s", err);
+	if (m->evlog && evlog_path(m->evlog) && evlog_reopen(m->evlog, e2, sizeof(e2)) < 0)
+		log_err("%s", e2);
 	log_info("reloaded %s: %zu networks, %zu hostgroups", m->conf_path, c->n_networks,
 		 c->n_hostgroups);
+	return 0;
 }
 
 static void print_stats(struct daemon *m, FILE *f)
@@ -219,6 +296,20 @@ static void print_stats(struct daemon *m, FILE *f)
 		(unsigned long long)ds->shard_lag);
 	for (int i = 0; i < m->n_col; i++)
 		collector_print_stats(m->col[i], f);
+	if (m->mit) {
+		const struct mit_stats *ms = mit_stats(m->mit);
+		fprintf(
+		    f,
+		    "mitigations started %llu, ended %llu, no rule %llu, refused %llu; rules by "
+		    "hand added %llu, deleted %llu; samples %llu (written %llu, unattributed "
+		    "%llu, over the cap %llu)\n",
+		    (unsigned long long)ms->started, (unsigned long long)ms->ended,
+		    (unsigned long long)ms->no_rule, (unsigned long long)ms->backend_errors,
+		    (unsigned long long)ms->manual_added, (unsigned long long)ms->manual_deleted,
+		    (unsigned long long)ms->samples, (unsigned long long)ms->samples_written,
+		    (unsigned long long)ms->samples_unmatched,
+		    (unsigned long long)ms->samples_over);
+	}
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		fprintf(f, "peak rss %ld KiB, cpu %.3f s user %.3f s system\n", ru.ru_maxrss,
@@ -253,7 +344,7 @@ static int run_replay(struct daemon *m, const char *path, uint64_t seed, char *e
 		snprintf(err, errlen, "cannot attach the capture shard");
 		return -1;
 	}
-	if (setup_sinks(m, err, errlen) < 0)
+	if (setup_sinks(m, err, errlen) < 0 || setup_mitigation(m, err, errlen) < 0)
 		return -1;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -354,8 +445,148 @@ static void poll_captures(struct daemon *m)
 		pcl_poll_stats(m->pcl[i]);
 }
 
+/* ---- the control socket: moatctl's commands ---- */
+
+static int cmd_rule(struct daemon *m, int argc, char **argv, struct json *out, char *err,
+		    size_t errlen)
+{
+	uint64_t now = realtime_ns();
+
+	if (!m->mit) {
+		snprintf(err, errlen, "no scrubber configured (add scrubber: to %s)", m->conf_path);
+		return -1;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "list")) {
+		if (argc != 2) {
+			snprintf(err, errlen, "usage: rule list");
+			return -1;
+		}
+		json_key(out, "rules");
+		mit_rules_json(m->mit, out, now);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "add")) {
+		struct scrub_rule r;
+		uint32_t id;
+		if (argc < 4) {
+			snprintf(err, errlen,
+				 "usage: rule add TARGET [MATCH...] drop|pass|ratelimit PPS");
+			return -1;
+		}
+		if (rule_parse(argc - 2, argv + 2, &r, err, errlen) < 0 ||
+		    mit_rule_add(m->mit, &r, now, &id, err, errlen) < 0)
+			return -1;
+		json_key(out, "rule");
+		return mit_rule_json(m->mit, id, out, now);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "del")) {
+		char *end;
+		unsigned long id;
+		if (argc != 3) {
+			snprintf(err, errlen, "usage: rule del ID");
+			return -1;
+		}
+		errno = 0;
+		id = strtoul(argv[2], &end, 10);
+		if (errno || *end || !*argv[2] || argv[2][0] == '-' || id >= SCRUB_MAX_RULES) {
+			snprintf(err, errlen, "rule del: '%s' is not a rule id", argv[2]);
+			return -1;
+		}
+		if (mit_rule_del(m->mit, (uint32_t)id, now, err, errlen) < 0)
+			return -1;
+		json_key(out, "deleted");
+		json_u64(out, id);
+		return 0;
+	}
+	snprintf(err, errlen, "usage: rule add|del|list ...");
+	return -1;
+}
+
+static int cmd_status(struct daemon *m, struct json *out)
+{
+	const struct det_stats *ds = det_stats(m->det);
+
+	json_key(out, "version");
+	json_str(out, MOAT_VERSION);
+	json_key(out, "pid");
+	json_u64(out, (uint64_t)getpid());
+	json_key(out, "uptime");
+	json_dbl(out, (realtime_ns() - m->started_ns) / 1e9, 1);
+	json_key(out, "config");
+	json_str(out, m->conf_path);
+	json_key(out, "hosts");
+	json_u64(out, ds->hosts);
+	json_key(out, "attacks_active");
+	json_u64(out, ds->attacks_active);
+	json_key(out, "attacks_total");
+	json_u64(out, ds->attacks_total);
+	json_key(out, "scrubber");
+	if (!m->scr) {
+		json_null(out);
+		return 0;
+	}
+	json_obj(out);
+	json_key(out, "interfaces");
+	json_arr(out);
+	for (size_t i = 0; i < m->conf->scrubber.n_interfaces; i++)
+		json_str(out, m->conf->scrubber.interfaces[i]);
+	json_aend(out);
+	json_key(out, "auto");
+	json_bool(out, m->conf->scrubber.autom);
+	const struct mit_stats *ms = mit_stats(m->mit);
+	json_key(out, "mitigations_started");
+	json_u64(out, ms->started);
+	json_key(out, "mitigations_ended");
+	json_u64(out, ms->ended);
+	json_key(out, "samples");
+	json_u64(out, ms->samples);
+	scrubber_json(m->scr, out);
+	json_end(out);
+	return 0;
+}
+
+static int on_command(void *arg, int argc, char **argv, struct json *out, char *err, size_t errlen)
+{
+	struct daemon *m = arg;
+
+	if (argc < 1) {
+		snprintf(err, errlen, "empty request");
+		return -1;
+	}
+	if (!strcmp(argv[0], "rule"))
+		return cmd_rule(m, argc, argv, out, err, errlen);
+	if (!strcmp(argv[0], "status") && argc == 1)
+		return cmd_status(m, out);
+	if (!strcmp(argv[0], "reload") && argc == 1) {
+		if (reload(m, "moatctl reload", err, errlen) < 0)
+			return -1;
+		json_key(out, "reloaded");
+		json_str(out, m->conf_path);
+		return 0;
+	}
+	snprintf(err, errlen, "unknown command '%s' (known: status, reload, rule add|del|list)",
+		 argv[0]);
+	return -1;
+}
+
+static void wait_until(struct daemon *m, uint64_t next)
+{
+	uint64_t now = realtime_ns();
+
+	if (now >= next)
+		return;
+	if (m->ctl) {
+		ctl_serve(m->ctl, (int)((next - now + 999999) / 1000000));
+		return;
+	}
+	struct timespec ts = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
+	clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
+}
+
 static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 {
+	char e2[512];
+
 	if (!m->conf->n_captures) {
 		snprintf(err, errlen,
 			 "%s: no capture configured (add capture: [{af_packet: "
@@ -366,8 +597,14 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 	m->det = det_new(m->conf, seed, err, errlen);
 	if (!m->det)
 		return -1;
-	if (setup_sinks(m, err, errlen) < 0)
+	if (setup_sinks(m, err, errlen) < 0 || setup_mitigation(m, err, errlen) < 0)
 		return -1;
+	if (m->conf->control.socket) {
+		m->ctl = ctl_open(m->conf->control.socket, on_command, m, err, errlen);
+		if (!m->ctl)
+			return -1;
+		log_info("control socket %s", m->conf->control.socket);
+	}
 	for (size_t i = 0; i < m->conf->n_captures; i++)
 		if (open_capture(m, &m->conf->captures[i], err, errlen) < 0)
 			return -1;
@@ -375,21 +612,22 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 	uint64_t next = (realtime_ns() / TICK_NS + 1) * TICK_NS;
 	unsigned n = 0;
 	while (!stop_flag) {
-		struct timespec ts = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
-		int r = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
-		if (r == EINTR && !hup_flag && !stop_flag)
-			continue;
+		wait_until(m, next);
 		if (hup_flag) {
 			hup_flag = 0;
-			reload(m);
+			reload(m, "SIGHUP", e2, sizeof(e2));
 		}
 		uint64_t now = realtime_ns();
 		if (now + TICK_NS < next) /* clock stepped back: start over from now */
 			next = (now / TICK_NS + 1) * TICK_NS;
+		if (now < next)
+			continue;
 		while (next <= now) {
 			det_tick(m->det, next);
 			next += TICK_NS;
 		}
+		if (m->scr)
+			scrubber_poll(m->scr, m->mit);
 		if (++n % 10 == 0) {
 			poll_captures(m);
 			notify_reap(m->notify, false);
@@ -402,15 +640,21 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-	    {"verbose", no_argument, NULL, 'v'},      {"read", required_argument, NULL, 'r'},
-	    {"events", required_argument, NULL, 'E'}, {"stats", no_argument, NULL, 'S'},
-	    {"seed", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"test", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"read", required_argument, NULL, 'r'},
+	    {"events", required_argument, NULL, 'E'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"unload", no_argument, NULL, 'U'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct daemon m = {.conf_path = "/etc/moat/moat.yaml"};
 	const char *replay = NULL;
-	bool test = false, verbose = false, stats = false, seed_set = false;
+	bool test = false, verbose = false, stats = false, seed_set = false, unload = false;
 	uint64_t seed = 0;
 	char err[1024];
 	int c, rc = 0;
@@ -434,6 +678,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			stats = true;
+			break;
+		case 'U':
+			unload = true;
 			break;
 		case 's': {
 			char *end;
@@ -476,6 +723,15 @@ int main(int argc, char **argv)
 	}
 	m.verbose = verbose;
 	log_init(m.conf->log.file, verbose ? LOG_DEBUG : m.conf->log.level);
+	if (unload) {
+		rc = scrubber_unload(m.conf, err, sizeof(err));
+		if (rc < 0)
+			log_err("%s", err);
+		conf_free(m.conf);
+		return rc < 0 ? 1 : 0;
+	}
+	m.replay = replay != NULL;
+	m.started_ns = realtime_ns();
 	if (replay && !seed_set)
 		seed = 0x6d6f6174; /* "moat": a replay hashes the same way every time */
 
@@ -502,6 +758,13 @@ int main(int argc, char **argv)
 	if (m.det && (stats || verbose))
 		print_stats(&m, stderr);
 	close_captures(&m);
+	if (m.ctl)
+		ctl_close(m.ctl);
+	mit_free(m.mit);
+	if (m.scr) {
+		log_info("scrubber: left attached with its rules (moatd --unload removes it)");
+		scrubber_close(m.scr);
+	}
 	if (m.notify)
 		notify_free(m.notify);
 	det_free(m.det);

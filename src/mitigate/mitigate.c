@@ -27,6 +27,13 @@ struct mrule {
 	uint32_t tflags;     /* target flags this rule set (SCRUB_T_ATTACK) */
 	uint64_t start_ns;   /* rule added */
 	uint64_t expires_ns; /* 0: no expiry (attack running, or manual) */
+	/* The detector stops seeing an attack the scrubber drops in front of its capture, so the
+	 * rule also lives while it drops at attack_pps: hold runs from the later of the two. */
+	uint64_t attack_pps;   /* lowest packet-rate threshold of the attack's target; 0: none */
+	uint64_t active_ns;    /* last second the rule dropped at attack_pps or more */
+	uint64_t seen_ns;      /* when the counters were read last */
+	uint64_t seen_dropped; /* dropped_packets then */
+	double drop_pps;       /* over the last reading */
 	pcap_dumper_t *ev;
 	uint32_t ev_n;
 	char *ev_path;
@@ -252,11 +259,16 @@ int mit_rule_for(const struct attack *a, const struct conf *c, struct scrub_rule
 	if (amp_class(a->type))
 		*tflags |= SCRUB_T_ATTACK;
 
-	/* Drop only what a legitimate client would not send: narrowed non-TCP traffic. TCP
-	 * floods look like clients' own packets, so their sources are rate limited instead:
-	 * a flood from few sources dies, a client opening connections keeps working. */
+	/* Drop only what a legitimate client would not send: narrowed non-TCP traffic, and SYNs
+	 * without options. Other TCP floods look like clients' own packets, so their sources are
+	 * rate limited instead: a flood from few sources dies, a client keeps connecting. */
 	bool syn = (r->match & SCRUB_M_TCPFLAGS) && r->tcp_value == SCRUB_TCP_SYN;
-	if (narrowed && !(ports && r->proto == 6)) {
+	/* A SYN without TCP options (40 bytes over IPv4, 60 over IPv6) is made by a tool: every
+	 * stack a client runs sends at least an MSS option. Those are dropped outright, which
+	 * stops spoofed floods that per-source limits cannot. */
+	bool bare_syn =
+	    syn && (r->match & SCRUB_M_LEN) && r->len_max <= (maddr_is_v4(&a->target) ? 40 : 60);
+	if (bare_syn || (narrowed && !(ports && r->proto == 6))) {
 		r->action = SCRUB_ACT_DROP;
 	} else {
 		uint32_t f = syn ? 1 : BULK_FACTOR;
@@ -440,6 +452,22 @@ static char *evidence_path(const struct mit *m, const char *name)
 	return p;
 }
 
+/* The lowest packet-rate limit the attack's target has: a rule dropping more than that is still
+ * stopping an attack. */
+static uint64_t attack_pps(const struct attack *a)
+{
+	static const enum thr pps[] = {THR_PPS,	     THR_TCP_PPS, THR_UDP_PPS,
+				       THR_ICMP_PPS, THR_SYN_PPS, THR_FRAG_PPS};
+	uint64_t lo = 0;
+
+	if (!a->limit)
+		return 0;
+	for (size_t i = 0; i < sizeof(pps) / sizeof(pps[0]); i++)
+		if (a->limit[pps[i]] && (!lo || a->limit[pps[i]] < lo))
+			lo = a->limit[pps[i]];
+	return lo;
+}
+
 static void on_start(struct mit *m, const struct event *ev)
 {
 	const struct attack *a = ev->a;
@@ -469,6 +497,7 @@ static void on_start(struct mit *m, const struct event *ev)
 			snprintf(e->attack, sizeof(e->attack), "%s", a->id);
 			snprintf(e->type, sizeof(e->type), "%s", atype_name(a->type));
 			e->expires_ns = 0;
+			e->attack_pps = attack_pps(a);
 			log_info("attack %s on %s: rule %u still in place, kept", a->id, ev->target,
 				 i);
 			return;
@@ -482,6 +511,7 @@ static void on_start(struct mit *m, const struct event *ev)
 	e->r = r;
 	e->tflags = tflags;
 	e->start_ns = ev->ts_ns;
+	e->attack_pps = attack_pps(a);
 	snprintf(e->attack, sizeof(e->attack), "%s", a->id);
 	snprintf(e->type, sizeof(e->type), "%s", atype_name(a->type));
 	e->ev_path = evidence_path(m, a->id);
@@ -525,8 +555,13 @@ static void on_end(struct mit *m, const struct event *ev)
 {
 	for (uint32_t i = 0; i < m->hi; i++) {
 		struct mrule *e = m->rules[i];
-		if (e && e->attack[0] && !strcmp(e->attack, ev->a->id) && !e->expires_ns)
+		if (e && e->attack[0] && !strcmp(e->attack, ev->a->id) && !e->expires_ns) {
 			e->expires_ns = ev->ts_ns + (uint64_t)(m->c->scrubber.hold * 1e9);
+			if (e->attack_pps && e->drop_pps >= (double)e->attack_pps)
+				log_info("attack %s ended at the detector, but rule %u still drops "
+					 "%.0f pps: it stays until that stops, plus the hold",
+					 ev->a->id, i, e->drop_pps);
+		}
 	}
 }
 
@@ -543,10 +578,26 @@ void mit_event(void *arg, const struct event *ev)
 void mit_tick(void *arg, uint64_t now_ns)
 {
 	struct mit *m = arg;
+	uint64_t hold = (uint64_t)(m->c->scrubber.hold * 1e9);
 
 	for (uint32_t i = 0; i < m->hi; i++) {
 		struct mrule *e = m->rules[i];
-		if (e && e->expires_ns && e->expires_ns <= now_ns)
+		if (!e)
+			continue;
+		if (!m->dry && now_ns >= e->seen_ns + 1000000000ULL) {
+			struct scrub_counter c;
+			counters(m, i, &c);
+			if (e->seen_ns && now_ns > e->seen_ns) {
+				uint64_t d = c.dropped_packets - e->seen_dropped;
+				e->drop_pps = d / ((now_ns - e->seen_ns) / 1e9);
+				if (e->attack_pps && e->drop_pps >= (double)e->attack_pps)
+					e->active_ns = now_ns;
+			}
+			e->seen_ns = now_ns;
+			e->seen_dropped = c.dropped_packets;
+		}
+		if (e->expires_ns && e->expires_ns <= now_ns &&
+		    (!e->active_ns || e->active_ns + hold <= now_ns))
 			uninstall(m, i, now_ns, "hold expired");
 	}
 	while (m->hi && !m->rules[m->hi - 1])
@@ -685,13 +736,19 @@ static void rule_obj(struct mit *m, uint32_t id, struct json *j, uint64_t now_ns
 	json_key(j, "applied");
 	json_bool(j, !m->dry);
 	put_counters(j, &c);
+	json_key(j, "drop_pps");
+	json_dbl(j, e->drop_pps, 0);
 	json_key(j, "age");
 	json_dbl(j, now_ns > e->start_ns ? (now_ns - e->start_ns) / 1e9 : 0, 1);
 	json_key(j, "expires_in");
-	if (e->expires_ns)
-		json_dbl(j, e->expires_ns > now_ns ? (e->expires_ns - now_ns) / 1e9 : 0, 1);
-	else
+	if (e->expires_ns) {
+		uint64_t until = e->expires_ns, held = (uint64_t)(m->c->scrubber.hold * 1e9);
+		if (e->active_ns && e->active_ns + held > until)
+			until = e->active_ns + held;
+		json_dbl(j, until > now_ns ? (until - now_ns) / 1e9 : 0, 1);
+	} else {
 		json_null(j);
+	}
 	json_key(j, "evidence");
 	if (e->ev_path && e->ev_n)
 		json_str(j, e->ev_path);

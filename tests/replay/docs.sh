@@ -1,7 +1,8 @@
 #!/bin/sh
 # The documentation stays true to the code: examples/moat.yaml loads, examples/notify.sh runs
-# harmlessly, every man page renders without warnings, moatd.8 documents exactly the options of
-# `moatd --help`, and moat.yaml.5 documents every key the loader prints for the example.
+# harmlessly, every man page renders without warnings, moatd.8 and moatctl.8 document exactly the
+# options of `moatd --help` and `moatctl --help`, and moat.yaml.5 documents every key the loader
+# prints for the example.
 . "$MOAT_ROOT/tests/replay/lib.sh"
 
 EX="$MOAT_ROOT/examples/moat.yaml"
@@ -126,4 +127,23 @@ tags "$MAN/moat.yaml.5" "" >"$T/man-all"
 while read -r k; do
 	check "moat.yaml.5 documents key '$k'" grep -qx -- "$k" "$T/man-all"
 done <"$T/sub-keys"
+# moatctl.8 documents exactly the options of `moatctl --help`, and its commands.
+MOATCTL="${MOATCTL:-$MOAT_ROOT/build/asan/moatctl}"
+$MOATCTL --help >"$T/ctl-help" 2>&1
+grep -E '^ +-' "$T/ctl-help" | sed -e 's/^ *//' -e 's/  .*//' | tr ' ,' '\n\n' |
+	grep -E '^--?[A-Za-z0-9]' | sort -u >"$T/ctl-help-opts"
+tags "$MAN/moatctl.8" OPTIONS | grep -E '^--?[A-Za-z0-9]' >"$T/ctl-man-opts"
+check "moatctl --help lists options: $(tr '\n' ' ' <"$T/ctl-help-opts")" \
+	grep -qx -- '--socket' "$T/ctl-help-opts"
+while read -r o; do
+	check "moatctl.8 OPTIONS documents $o" grep -qx -- "$o" "$T/ctl-man-opts"
+done <"$T/ctl-help-opts"
+while read -r o; do
+	check "moatctl.8 OPTIONS: $o is an option of moatctl --help" grep -qx -- "$o" "$T/ctl-help-opts"
+done <"$T/ctl-man-opts"
+tags "$MAN/moatctl.8" COMMANDS >"$T/ctl-man-cmds"
+for c in status rule list add del help; do
+	check "moatctl --help lists '$c'" grep -qw -- "$c" "$T/ctl-help"
+	check "moatctl.8 COMMANDS documents '$c'" grep -qx -- "$c" "$T/ctl-man-cmds"
+done
 finish

@@ -236,15 +236,22 @@ static void test_policy(void)
 		"proto udp sport 53 len 1200-65535 ttl 50-51 drop", SCRUB_T_ATTACK);
 	/* SYN flood from a tool: 40-byte SYNs to port 80; rate limited per source, never a drop
 	 * of every SYN (clients send SYNs too) */
-	const struct pk syn[] = {{6, 0x02, 64, 1, 1, 1234, 80, 40, 1000}};
+	const struct pk syn[] = {{6, 0x02, 64, 1, 1, 1234, 80, 60, 1000}};
 	rule_of("1-2", "198.51.100.5", AT_SYN_FLOOD, syn, 1,
-		"proto tcp sport 1234 dport 80 len 40 ttl 64 flags SYN ratelimit 50 burst 100", 0);
+		"proto tcp sport 1234 dport 80 len 60 ttl 64 flags SYN ratelimit 50 burst 100", 0);
+	/* SYNs without TCP options (40 bytes IPv4, 60 IPv6): no client stack sends them, drop */
+	const struct pk bare[] = {{6, 0x02, 64, 1, 1, 1234, 80, 40, 1000}};
+	rule_of("1-2b", "198.51.100.5", AT_SYN_FLOOD, bare, 1,
+		"proto tcp sport 1234 dport 80 len 40 ttl 64 flags SYN drop", 0);
+	const struct pk bare6[] = {{6, 0x02, 64, 1, 1, 1234, 80, 60, 1000}};
+	rule_of("1-2c", "2001:db8:5::5", AT_SYN_FLOOD, bare6, 1,
+		"proto tcp sport 1234 dport 80 len 60 ttl 64 flags SYN drop", 0);
 	/* random source ports */
 	struct pk syn2[20];
 	for (int i = 0; i < 20; i++)
-		syn2[i] = (struct pk){6, 0x02, 64, 1, 1, (uint16_t)(1024 + i * 7), 443, 60, 50};
+		syn2[i] = (struct pk){6, 0x02, 64, 1, 1, (uint16_t)(1024 + i * 7), 443, 80, 50};
 	rule_of("1-3", "2001:db8:5::5", AT_SYN_FLOOD, syn2, 20,
-		"proto tcp dport 443 len 60 ttl 64 flags SYN ratelimit 50 burst 100", 0);
+		"proto tcp dport 443 len 80 ttl 64 flags SYN ratelimit 50 burst 100", 0);
 	/* ACK flood: the bulk rate, 20 times the SYN one */
 	const struct pk ack[] = {{6, 0x10, 64, 1, 1, 5555, 22, 52, 1000}};
 	rule_of("1-4", "198.51.100.5", AT_ACK_FLOOD, ack, 1,
@@ -310,6 +317,7 @@ static struct {
 	struct scrub_addr tgt[8];
 	uint32_t tflags[8];
 	bool tused[8];
+	uint64_t extra[SCRUB_MAX_RULES]; /* dropped packets on top of the fixed 900 + id */
 	int adds, dels, tsets, tdels;
 	int fail_next_add;
 } be;
@@ -376,7 +384,7 @@ static int b_tdel(void *arg, const struct scrub_addr *t)
 static int b_counter(void *arg, uint32_t id, struct scrub_counter *c)
 {
 	c->packets = 1000 + id;
-	c->dropped_packets = 900 + id;
+	c->dropped_packets = 900 + id + be.extra[id];
 	c->bytes = c->dropped_bytes = 0;
 	return 0;
 }
@@ -579,7 +587,7 @@ static void test_dry(void)
 	cf.scrubber.sample_every = 0;
 	n_events = 0;
 	struct mit *m = mit_new(&cf, NULL, on_emit, NULL);
-	const struct pk syn[] = {{6, 0x02, 64, 1, 1, 1234, 80, 40, 1000}};
+	const struct pk syn[] = {{6, 0x02, 64, 1, 1, 1234, 80, 60, 1000}};
 	struct attack *a = mk_attack("1-1", "198.51.100.5", AT_SYN_FLOOD, syn, 1);
 	ev(m, EV_ATTACK_START, a, 1 * S);
 	CHECK_EQ(n_events, 1);
@@ -594,8 +602,59 @@ static void test_dry(void)
 	free_attack(a);
 }
 
+/* a rule that keeps dropping at attack rate outlives attack_end + hold (the detector cannot
+ * see what the scrubber drops in front of it) */
+static void test_still_dropping(void)
+{
+	uint64_t lim[THR__COUNT] = {0};
+
+	conf_init();
+	cf.scrubber.sample_every = 0;
+	cf.scrubber.hold = 10;
+	memset(&be, 0, sizeof(be));
+	n_events = 0;
+	lim[THR_PPS] = 20000;
+	lim[THR_SYN_PPS] = 1000; /* the lowest packet rate limit decides */
+	struct mit *m = mit_new(&cf, &backend, on_emit, NULL);
+	const struct pk syn[] = {{6, 0x02, 64, 1, 1, 1234, 80, 40, 1000}};
+	struct attack *a = mk_attack("1-1", "198.51.100.5", AT_SYN_FLOOD, syn, 1);
+	a->limit = lim;
+	ev(m, EV_ATTACK_START, a, 100 * S);
+	CHECK(be.used[0]);
+	uint64_t t = 100 * S;
+	/* the scrubber drops 5000 pps for 30 s; the detector ended the attack at 105 s */
+	for (int i = 0; i < 30; i++) {
+		t += S;
+		be.extra[0] += 5000;
+		if (i == 5)
+			ev(m, EV_ATTACK_END, a, t);
+		mit_tick(m, t);
+	}
+	CHECK(be.used[0]); /* at 130 s: well past 106 + 10 */
+	struct json j;
+	json_init(&j);
+	CHECK_EQ(mit_rule_json(m, 0, &j, t), 0);
+	CHECK(strstr(j.buf, "\"drop_pps\":5000") != NULL);
+	CHECK(strstr(j.buf, "\"expires_in\":10.0") != NULL);
+	json_free(&j);
+	/* it drops 500 pps now: under the limit, so the hold runs from the last busy second */
+	for (int i = 0; i < 9; i++) {
+		t += S;
+		be.extra[0] += 500;
+		mit_tick(m, t);
+	}
+	CHECK(be.used[0]);
+	t += S;
+	mit_tick(m, t);
+	CHECK(!be.used[0]);
+	CHECK_EQ(n_events, 2);
+	mit_free(m);
+	free_attack(a);
+}
+
 int main(void)
 {
+	test_still_dropping();
 	test_rule_words();
 	test_policy();
 	test_manager();

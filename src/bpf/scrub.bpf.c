@@ -3,7 +3,9 @@
  * docs/ARCHITECTURE.md.
  *
  * Per packet, in order: parse (Ethernet, up to 2 VLAN tags, IPv4/IPv6 with extension headers,
- * TCP/UDP/ICMP) and drop invalid packets; source in the allow list: pass; in the deny list: drop;
+ * TCP/UDP/ICMP/ICMPv6) and drop invalid packets; source in the allow list: pass; in the deny list:
+ * drop (exact addresses of both lists in one hash lookup, then each list's LPM trie of shorter
+ * prefixes; maps userspace marks empty are not looked up);
  * destination with rules: first matching rule decides (drop, pass, rate limit per source);
  * destination under attack: drop UDP from amplification ports; else pass. The verdict, its reason
  * and the rule are counted at one place (out:), and dropped packets are sampled there.
@@ -32,6 +34,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define NSEC 1000000000ULL
 
+/* The allow and deny lists. Exact addresses (an IPv4 /32, an IPv6 /128) of both lists are in
+ * one hash per family, exact4 (keyed by the IPv4 address: the key xdp-filter hashes, 3 ns
+ * cheaper than a mapped one) and exact6, whose value says which lists hold the address
+ * (EXACT_*): one lookup serves both lists. Shorter prefixes are in an LPM trie per list, whose
+ * lookup walks up to 128 levels. Userspace (xdp_scrub_prefix_*) keeps the entries apart. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -49,6 +56,52 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } deny_v SEC(".maps");
+
+/* values of exact4 and exact6 (src/mitigate/xdp.c has the same) */
+enum {
+	EXACT_ALLOW = 1 << 0,
+	EXACT_DENY = 1 << 1,
+};
+
+/* not preallocated: an empty one costs only its bucket array (16 bytes an entry) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCRUB_MAX_PREFIXES);
+	__type(key, __be32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} exact4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCRUB_MAX_PREFIXES);
+	__type(key, struct scrub_addr);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} exact6 SEC(".maps");
+
+/* Which maps have entries: one __u32 of these bits (src/mitigate/xdp.c has the same), so that
+ * an empty map costs no lookup (8-15 ns each). Userspace sets a bit after inserting and clears it
+ * once the map is empty, and recomputes them when it opens pinned maps: a bit set over an empty
+ * map costs a lookup, a bit clear over a non-empty map would hide it. Bits from 1 << 8 up are
+ * userspace bookkeeping. */
+enum {
+	NE_EXACT4 = 1 << 0,
+	NE_EXACT6 = 1 << 1,
+	NE_ALLOW_PREFIX = 1 << 2,
+	NE_DENY_PREFIX = 1 << 3,
+	NE_TARGETS = 1 << 4,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nonempty SEC(".maps");
 
 /* kernel hash maps use a random per-map seed, so sources cannot aim at buckets */
 struct {
@@ -119,9 +172,13 @@ struct ip6_ext {
 
 struct pkt {
 	struct scrub_addr src, dst;
+	__be32 src4; /* IPv4 source as in the header (or in a mapped IPv6 source) */
 	__u32 l3len;
 	__u16 sport, dport;
 	__u8 family, proto, ttl, tcp_flags, frag;
+	__u8 src_is4; /* src4 holds the source: IPv4, or IPv6 from ::ffff:0:0/96 */
+	/* icmp: ICMP in IPv4 or ICMPv6 in IPv6, not a later fragment: type and code are known */
+	__u8 icmp, icmp_type, icmp_code;
 };
 
 static __always_inline void map4(struct scrub_addr *a, __be32 v4)
@@ -192,6 +249,14 @@ static __always_inline __u32 parse_l4(struct pkt *p, void *l4, __u32 l4len, void
 			return SCRUB_R_BAD_HDR;
 		p->sport = bpf_ntohs(uh->source);
 		p->dport = bpf_ntohs(uh->dest);
+	} else if (p->proto == (p->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+		__u8 *ih = l4;
+
+		if ((void *)(ih + 2) > end)
+			return SCRUB_R_BAD_HDR;
+		p->icmp = 1;
+		p->icmp_type = ih[0];
+		p->icmp_code = ih[1];
 	}
 	return 0;
 }
@@ -214,6 +279,8 @@ static __always_inline __u32 parse_ip4(struct pkt *p, void *l3, void *end)
 	p->proto = ip->protocol;
 	p->ttl = ip->ttl;
 	p->l3len = tot;
+	p->src4 = ip->saddr;
+	p->src_is4 = 1;
 	map4(&p->src, ip->saddr);
 	map4(&p->dst, ip->daddr);
 	fo = bpf_ntohs(ip->frag_off);
@@ -248,6 +315,12 @@ static __always_inline __u32 parse_ip6(struct pkt *p, void *l3, void *end)
 	p->frag = SCRUB_FRAG_NONE;
 	__builtin_memcpy(p->src.a, &ip6->saddr, 16);
 	__builtin_memcpy(p->dst.a, &ip6->daddr, 16);
+	/* a mapped source is looked up where userspace keeps mapped /128s: exact4 */
+	if (ip6->saddr.in6_u.u6_addr32[0] == 0 && ip6->saddr.in6_u.u6_addr32[1] == 0 &&
+	    ip6->saddr.in6_u.u6_addr32[2] == bpf_htonl(0xffff)) {
+		p->src4 = ip6->saddr.in6_u.u6_addr32[3];
+		p->src_is4 = 1;
+	}
 	nh = ip6->nexthdr;
 	/* bounded walk: more than SCRUB_EXT_HDRS extension headers is no legitimate packet */
 	for (int i = 0; i < SCRUB_EXT_HDRS; i++) {
@@ -347,6 +420,9 @@ static __always_inline int rule_match(const struct scrub_rule *r, const struct p
 				       (p->tcp_flags & r->tcp_mask) != r->tcp_value))
 		return 0;
 	if ((m & SCRUB_M_FRAG) && !(r->frag & p->frag))
+		return 0;
+	if ((m & SCRUB_M_ICMP) && (!p->icmp || r->icmp_type != p->icmp_type ||
+				   (r->icmp_code != 0xff && r->icmp_code != p->icmp_code)))
 		return 0;
 	return 1;
 }
@@ -473,7 +549,7 @@ SEC("xdp")
 int scrub(struct xdp_md *ctx)
 {
 	__u32 len = ctx->data_end - ctx->data;
-	__u32 reason, rule = SCRUB_NO_RULE;
+	__u32 reason, rule = SCRUB_NO_RULE, zero = 0, n, *ne, x = 0;
 	int verdict = XDP_PASS;
 	struct scrub_lpm_key k;
 	struct scrub_target *t;
@@ -487,18 +563,30 @@ int scrub(struct xdp_md *ctx)
 		goto out;
 	}
 
+	/* allow before deny; in each, the exact address before the trie */
+	ne = bpf_map_lookup_elem(&nonempty, &zero);
+	n = ne ? *ne : ~0U;
+	if (n & (p.src_is4 ? NE_EXACT4 : NE_EXACT6)) {
+		__u32 *v = p.src_is4 ? bpf_map_lookup_elem(&exact4, &p.src4)
+				     : bpf_map_lookup_elem(&exact6, &p.src);
+
+		if (v)
+			x = *v;
+	}
 	k.prefixlen = 128;
 	__builtin_memcpy(k.addr, p.src.a, 16);
-	if (bpf_map_lookup_elem(&allow_v, &k)) {
+	if ((x & EXACT_ALLOW) || ((n & NE_ALLOW_PREFIX) && bpf_map_lookup_elem(&allow_v, &k))) {
 		reason = SCRUB_R_ALLOW;
 		goto out;
 	}
-	if (bpf_map_lookup_elem(&deny_v, &k)) {
+	if ((x & EXACT_DENY) || ((n & NE_DENY_PREFIX) && bpf_map_lookup_elem(&deny_v, &k))) {
 		reason = SCRUB_R_DENY;
 		verdict = XDP_DROP;
 		goto out;
 	}
 
+	if (!(n & NE_TARGETS))
+		goto out;
 	t = bpf_map_lookup_elem(&targets, &p.dst);
 	if (!t)
 		goto out;

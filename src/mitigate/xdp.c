@@ -32,6 +32,8 @@ struct xdp_scrub {
 	int nsamples;
 };
 
+static int ne_sync(struct xdp_scrub *x);
+
 static int is_bpffs(const char *path)
 {
 	struct statfs st;
@@ -104,6 +106,11 @@ int xdp_scrub_open(struct xdp_scrub **out, const char *pin_dir)
 	err = scrub__load(x->skel);
 	if (err)
 		goto fail;
+	/* pinned maps may have been filled by an earlier run (or an earlier moat, whose /128s are
+	 * in the tries): the data plane's bits come from what the maps hold */
+	err = ne_sync(x);
+	if (err)
+		goto fail;
 	*out = x;
 	return 0;
 fail:
@@ -122,6 +129,12 @@ void xdp_scrub_close(struct xdp_scrub *x)
 	ring_buffer__free(x->ring);
 	scrub__destroy(x->skel);
 	free(x);
+}
+
+void xdp_scrub_leave_attached(struct xdp_scrub *x)
+{
+	if (x)
+		x->ifindex = 0;
 }
 
 int xdp_scrub_unpin(struct xdp_scrub *x)
@@ -233,61 +246,400 @@ int xdp_scrub_config(struct xdp_scrub *x, const struct scrub_config *c)
 				    BPF_ANY);
 }
 
-static struct bpf_map *list_map(struct xdp_scrub *x, enum xdp_scrub_list l)
+/* Lists. Exact addresses of both lists are in exact4 (IPv4 /32, keyed by the 4 address bytes)
+ * or exact6 (other /128s), the value saying which lists hold the address (EXACT_*); shorter
+ * prefixes are in the list's LPM trie. Map nonempty says which maps have entries (NE_*), so that
+ * the data plane skips empty ones. Both sets of bits are as in scrub.bpf.c. */
+enum {
+	EXACT_ALLOW = 1 << 0,
+	EXACT_DENY = 1 << 1,
+};
+
+enum {
+	NE_EXACT4 = 1 << 0,
+	NE_EXACT6 = 1 << 1,
+	NE_ALLOW_PREFIX = 1 << 2,
+	NE_DENY_PREFIX = 1 << 3,
+	NE_TARGETS = 1 << 4,
+	/* userspace only: an exact entry may carry this list's bit (set before inserting, cleared
+	 * when both exact maps are empty), so inserts into the other list need not read the old
+	 * values to keep it */
+	NE_ALLOW_EXACT = 1 << 8,
+	NE_DENY_EXACT = 1 << 9,
+};
+
+static __u32 exact_bit(enum xdp_scrub_list l)
+{
+	return l == XDP_SCRUB_ALLOW ? EXACT_ALLOW : EXACT_DENY;
+}
+
+static __u32 ne_list_exact(enum xdp_scrub_list l)
+{
+	return l == XDP_SCRUB_ALLOW ? NE_ALLOW_EXACT : NE_DENY_EXACT;
+}
+
+static __u32 ne_list_prefix(enum xdp_scrub_list l)
+{
+	return l == XDP_SCRUB_ALLOW ? NE_ALLOW_PREFIX : NE_DENY_PREFIX;
+}
+
+static struct bpf_map *trie(struct xdp_scrub *x, enum xdp_scrub_list l)
 {
 	return l == XDP_SCRUB_ALLOW ? x->skel->maps.allow_v : x->skel->maps.deny_v;
 }
 
+static const __u8 v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/* Where an exact key lives: returns 0 if k is a shorter prefix (it goes to a trie). */
+struct xkey {
+	struct bpf_map *m;
+	const void *key;
+	size_t len;
+	__u32 ne;
+};
+
+static int xkey_of(struct xdp_scrub *x, const struct scrub_lpm_key *k, struct xkey *xk)
+{
+	if (k->prefixlen != 128)
+		return 0;
+	if (memcmp(k->addr, v4mapped, 12) == 0) {
+		xk->m = x->skel->maps.exact4;
+		xk->key = k->addr + 12;
+		xk->len = 4;
+		xk->ne = NE_EXACT4;
+	} else {
+		xk->m = x->skel->maps.exact6;
+		xk->key = k->addr;
+		xk->len = 16;
+		xk->ne = NE_EXACT6;
+	}
+	return 1;
+}
+
+/* 1 if the map has no entry, 0 if it has one, or -errno */
+static int map_empty(struct bpf_map *m)
+{
+	__u8 key[64]; /* the largest key of the maps asked */
+	int err;
+
+	if (bpf_map__key_size(m) > sizeof(key))
+		return -EINVAL;
+	err = bpf_map_get_next_key(bpf_map__fd(m), NULL, key);
+	if (err == -ENOENT)
+		return 1;
+	return err ? err : 0;
+}
+
+static int ne_get(struct xdp_scrub *x, __u32 *bits)
+{
+	__u32 zero = 0;
+
+	return bpf_map__lookup_elem(x->skel->maps.nonempty, &zero, sizeof(zero), bits,
+				    sizeof(*bits), 0);
+}
+
+/* read, set and clear bits, write if changed */
+static int ne_update(struct xdp_scrub *x, __u32 set, __u32 clear)
+{
+	__u32 zero = 0, bits, nb;
+	int err = ne_get(x, &bits);
+
+	if (err)
+		return err;
+	nb = (bits | set) & ~clear;
+	if (nb == bits)
+		return 0;
+	return bpf_map__update_elem(x->skel->maps.nonempty, &zero, sizeof(zero), &nb, sizeof(nb),
+				    BPF_ANY);
+}
+
+/* Recomputes the data plane's bits from what the maps hold: after deletions, and when opening
+ * pinned maps that an earlier run (or an earlier moat, with /128s in the tries) filled. */
+static int ne_sync(struct xdp_scrub *x)
+{
+	const struct {
+		struct bpf_map *m;
+		__u32 bit;
+	} maps[] = {
+	    {x->skel->maps.exact4, NE_EXACT4},	      {x->skel->maps.exact6, NE_EXACT6},
+	    {x->skel->maps.allow_v, NE_ALLOW_PREFIX}, {x->skel->maps.deny_v, NE_DENY_PREFIX},
+	    {x->skel->maps.targets, NE_TARGETS},
+	};
+	__u32 set = 0, clear = 0, bits;
+	int err;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int e = map_empty(maps[i].m);
+
+		if (e < 0)
+			return e;
+		if (e)
+			clear |= maps[i].bit;
+		else
+			set |= maps[i].bit;
+	}
+	if (!(set & (NE_EXACT4 | NE_EXACT6))) {
+		clear |= NE_ALLOW_EXACT | NE_DENY_EXACT;
+	} else {
+		/* exact entries but no record of whose: assume both lists' */
+		err = ne_get(x, &bits);
+		if (err)
+			return err;
+		if (!(bits & (NE_ALLOW_EXACT | NE_DENY_EXACT)))
+			set |= NE_ALLOW_EXACT | NE_DENY_EXACT;
+	}
+	return ne_update(x, set, clear);
+}
+
 int xdp_scrub_prefix_add(struct xdp_scrub *x, enum xdp_scrub_list l, const struct scrub_lpm_key *k)
 {
-	__u32 one = 1;
+	struct xkey xk;
+	__u32 v = 0;
+	int err;
 
 	if (k->prefixlen > 128)
 		return -EINVAL;
-	return bpf_map__update_elem(list_map(x, l), k, sizeof(*k), &one, sizeof(one), BPF_ANY);
+	if (!xkey_of(x, k, &xk)) {
+		v = 1;
+		err = bpf_map__update_elem(trie(x, l), k, sizeof(*k), &v, sizeof(v), BPF_ANY);
+		/* after the insert: a data plane bit never stands for a map that is still empty */
+		return err ? err : ne_update(x, ne_list_prefix(l), 0);
+	}
+	err = ne_update(x, ne_list_exact(l), 0);
+	if (err)
+		return err;
+	err = bpf_map__lookup_elem(xk.m, xk.key, xk.len, &v, sizeof(v), 0);
+	if (err && err != -ENOENT)
+		return err;
+	v |= exact_bit(l);
+	err = bpf_map__update_elem(xk.m, xk.key, xk.len, &v, sizeof(v), BPF_ANY);
+	return err ? err : ne_update(x, xk.ne, 0);
 }
 
 int xdp_scrub_prefix_del(struct xdp_scrub *x, enum xdp_scrub_list l, const struct scrub_lpm_key *k)
 {
-	return bpf_map__delete_elem(list_map(x, l), k, sizeof(*k), 0);
+	struct xkey xk;
+	__u32 v;
+	int err;
+
+	if (k->prefixlen > 128)
+		return -EINVAL;
+	if (xkey_of(x, k, &xk)) {
+		err = bpf_map__lookup_elem(xk.m, xk.key, xk.len, &v, sizeof(v), 0);
+		if (err && err != -ENOENT)
+			return err;
+		if (!err && (v & exact_bit(l))) {
+			v &= ~exact_bit(l);
+			if (v)
+				err = bpf_map__update_elem(xk.m, xk.key, xk.len, &v, sizeof(v),
+							   BPF_EXIST);
+			else
+				err = bpf_map__delete_elem(xk.m, xk.key, xk.len, 0);
+			return err ? err : ne_sync(x);
+		}
+		/* not there: maps pinned by an earlier moat hold /128s in the tries */
+	}
+	err = bpf_map__delete_elem(trie(x, l), k, sizeof(*k), 0);
+	return err ? err : ne_sync(x);
+}
+
+/* Inserts n keys of ksize bytes into map fd, in batches where the kernel has them; returns how
+ * many were inserted or -errno. */
+static int insert_many(int fd, const void *keys, size_t ksize, const __u32 *vals, unsigned int n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+	const char *k = keys;
+	unsigned int done = 0;
+	int err = 0;
+
+	while (done < n) {
+		__u32 cnt = n - done;
+
+		err = bpf_map_update_batch(fd, k + done * ksize, vals + done, &cnt, &bo);
+		done += cnt;
+		if (err)
+			break;
+	}
+	/* maps without batch updates (LPM tries before some 6.x kernels): one at a time */
+	if (err == -EINVAL || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP, kernel-internal */) {
+		err = 0;
+		for (; done < n && !err; done++)
+			err = bpf_map_update_elem(fd, k + done * ksize, &vals[done], BPF_ANY);
+		if (err)
+			done--;
+	}
+	return err ? err : (int)done;
+}
+
+/* The values for n exact keys of list l: its bit, plus whatever the other list has there if
+ * it may have anything (one lookup a key then). */
+static int exact_values(struct xdp_scrub *x, enum xdp_scrub_list l, struct bpf_map *m,
+			const void *keys, size_t ksize, __u32 *vals, unsigned int n, int merge)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		__u32 v = 0;
+		int err = merge ? bpf_map__lookup_elem(m, (const char *)keys + i * ksize, ksize, &v,
+						       sizeof(v), 0)
+				: 0;
+
+		if (err && err != -ENOENT)
+			return err;
+		vals[i] = v | exact_bit(l);
+	}
+	return 0;
 }
 
 int xdp_scrub_prefix_add_many(struct xdp_scrub *x, enum xdp_scrub_list l,
 			      const struct scrub_lpm_key *k, unsigned int n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
-	int fd = bpf_map__fd(list_map(x, l)), err = 0;
-	unsigned int done = 0;
-	__u32 *vals;
+	struct xdp_scrub_many {
+		__be32 *k4;
+		struct scrub_addr *k6;
+		struct scrub_lpm_key *kp;
+		__u32 *v4, *v6, *vp;
+	} b = {0};
+	unsigned int n4 = 0, n6 = 0, np = 0;
+	struct xkey xk;
+	__u32 bits;
+	int err, merge, done[3] = {0, 0, 0};
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
 		if (k[i].prefixlen > 128)
 			return -EINVAL;
-	vals = malloc((n ? n : 1) * sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < n; i++)
-		vals[i] = 1;
-	/* LPM tries have no batch update before Linux 6.x in some configurations: fall back */
-	while (done < n) {
-		__u32 cnt = n - done;
+		if (!xkey_of(x, &k[i], &xk))
+			np++;
+		else if (xk.len == 4)
+			n4++;
+		else
+			n6++;
+	}
+	err = -ENOMEM;
+	b.k4 = malloc((n4 ? n4 : 1) * sizeof(*b.k4));
+	b.k6 = malloc((n6 ? n6 : 1) * sizeof(*b.k6));
+	b.kp = malloc((np ? np : 1) * sizeof(*b.kp));
+	b.v4 = malloc((n4 ? n4 : 1) * sizeof(*b.v4));
+	b.v6 = malloc((n6 ? n6 : 1) * sizeof(*b.v6));
+	b.vp = malloc((np ? np : 1) * sizeof(*b.vp));
+	if (!b.k4 || !b.k6 || !b.kp || !b.v4 || !b.v6 || !b.vp)
+		goto out;
+	n4 = n6 = np = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		if (!xkey_of(x, &k[i], &xk)) {
+			b.vp[np] = 1;
+			b.kp[np++] = k[i];
+		} else if (xk.len == 4) {
+			memcpy(&b.k4[n4++], xk.key, 4);
+		} else {
+			memcpy(b.k6[n6++].a, xk.key, 16);
+		}
+	}
+	err = ne_get(x, &bits);
+	if (!err && n4 + n6)
+		err = ne_update(x, ne_list_exact(l), 0);
+	if (err)
+		goto out;
+	merge = !!(bits & ne_list_exact(l == XDP_SCRUB_ALLOW ? XDP_SCRUB_DENY : XDP_SCRUB_ALLOW));
+	err = exact_values(x, l, x->skel->maps.exact4, b.k4, sizeof(*b.k4), b.v4, n4, merge);
+	if (!err)
+		err =
+		    exact_values(x, l, x->skel->maps.exact6, b.k6, sizeof(*b.k6), b.v6, n6, merge);
+	if (err)
+		goto out;
+	done[0] =
+	    n4 ? insert_many(bpf_map__fd(x->skel->maps.exact4), b.k4, sizeof(*b.k4), b.v4, n4) : 0;
+	if (done[0] >= 0 && n6)
+		done[1] =
+		    insert_many(bpf_map__fd(x->skel->maps.exact6), b.k6, sizeof(*b.k6), b.v6, n6);
+	if (done[0] >= 0 && done[1] >= 0 && np)
+		done[2] = insert_many(bpf_map__fd(trie(x, l)), b.kp, sizeof(*b.kp), b.vp, np);
+	/* whatever went in, the bits follow the maps */
+	err = ne_sync(x);
+	for (int i = 0; i < 3; i++)
+		if (done[i] < 0)
+			err = done[i];
+	if (!err)
+		err = done[0] + done[1] + done[2];
+out:
+	free(b.k4);
+	free(b.k6);
+	free(b.kp);
+	free(b.v4);
+	free(b.v6);
+	free(b.vp);
+	return err;
+}
 
-		err = bpf_map_update_batch(fd, k + done, vals + done, &cnt, &bo);
-		done += cnt;
-		if (err)
+/* Calls cb for the entries of exact map m (keys of klen bytes) that list l holds. */
+static int list_exact(struct bpf_map *m, size_t klen, enum xdp_scrub_list l,
+		      int (*cb)(void *ctx, const struct scrub_lpm_key *k), void *ctx)
+{
+	enum { BATCH = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u8 *keys = malloc(BATCH * klen);
+	__u32 *vals = malloc(BATCH * sizeof(*vals));
+	__u64 tok = 0; /* hash maps: a bucket index */
+	int err = -ENOMEM, first = 1;
+
+	while (keys && vals) {
+		__u32 cnt = BATCH;
+
+		err = bpf_map_lookup_batch(bpf_map__fd(m), first ? NULL : &tok, &tok, keys, vals,
+					   &cnt, &bo);
+		if (err && err != -ENOENT)
 			break;
+		for (__u32 i = 0; i < cnt; i++) {
+			struct scrub_lpm_key k = {.prefixlen = 128};
+			int e;
+
+			if (!(vals[i] & exact_bit(l)))
+				continue;
+			if (klen == 4) {
+				memcpy(k.addr, v4mapped, 12);
+				memcpy(k.addr + 12, keys + i * 4, 4);
+			} else {
+				memcpy(k.addr, keys + i * 16, 16);
+			}
+			e = cb(ctx, &k);
+			if (e) {
+				err = e;
+				goto out;
+			}
+		}
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		first = 0;
 	}
-	if (err == -EINVAL || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP, kernel-internal */) {
-		err = 0;
-		for (; done < n && !err; done++)
-			err = bpf_map_update_elem(fd, &k[done], &vals[done], BPF_ANY);
-		if (err)
-			done--;
-	}
+out:
+	free(keys);
 	free(vals);
-	return err ? err : (int)done;
+	return err;
+}
+
+int xdp_scrub_prefix_list(struct xdp_scrub *x, enum xdp_scrub_list l,
+			  int (*cb)(void *ctx, const struct scrub_lpm_key *k), void *ctx)
+{
+	int fd = bpf_map__fd(trie(x, l)), err;
+	struct scrub_lpm_key k, next;
+	void *cur = NULL;
+
+	err = list_exact(x->skel->maps.exact4, 4, l, cb, ctx);
+	if (!err)
+		err = list_exact(x->skel->maps.exact6, 16, l, cb, ctx);
+	while (!err) {
+		err = bpf_map_get_next_key(fd, cur, &next);
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err;
+		k = next;
+		err = cb(ctx, &k);
+		cur = &k;
+	}
+	return err;
 }
 
 int xdp_scrub_prefix_parse(const char *s, struct scrub_lpm_key *k)
@@ -313,7 +665,9 @@ int xdp_scrub_target_set(struct xdp_scrub *x, const struct scrub_addr *t, __u32 
 		return err;
 	v.flags = flags;
 	err = bpf_map__update_elem(m, t, sizeof(*t), &v, sizeof(v), BPF_ANY);
-	return err == -E2BIG ? -ENOSPC : err;
+	if (err)
+		return err == -E2BIG ? -ENOSPC : err;
+	return ne_update(x, NE_TARGETS, 0);
 }
 
 static int rule_get(struct xdp_scrub *x, __u32 id, struct scrub_rule *r)
@@ -359,7 +713,7 @@ int xdp_scrub_target_del(struct xdp_scrub *x, const struct scrub_addr *t)
 		if (err)
 			return err;
 	}
-	return 0;
+	return ne_sync(x);
 }
 
 int xdp_scrub_rule_add(struct xdp_scrub *x, __u32 id, const struct scrub_rule *r)
@@ -395,7 +749,7 @@ int xdp_scrub_rule_add(struct xdp_scrub *x, __u32 id, const struct scrub_rule *r
 		rule_put(x, id, &empty);
 		return err == -E2BIG ? -ENOSPC : err;
 	}
-	return 0;
+	return ne_update(x, NE_TARGETS, 0);
 }
 
 int xdp_scrub_rule_del(struct xdp_scrub *x, __u32 id)

@@ -33,6 +33,10 @@ int xdp_scrub_open(struct xdp_scrub **out, const char *pin_dir);
 /* Detaches if attached; pinned maps stay. */
 void xdp_scrub_close(struct xdp_scrub *x);
 
+/* Forgets the attachment, so that xdp_scrub_close leaves the program attached (the interface
+ * holds it) and filtering goes on across a restart; the next run's xdp_scrub_attach replaces it. */
+void xdp_scrub_leave_attached(struct xdp_scrub *x);
+
 /* Removes the pinned maps (the maps live on while the program holds them). */
 int xdp_scrub_unpin(struct xdp_scrub *x);
 
@@ -48,11 +52,18 @@ int xdp_scrub_detach(struct xdp_scrub *x);
 int xdp_scrub_config(struct xdp_scrub *x, const struct scrub_config *c);
 
 /* Allow and deny lists. The key is in the mapped space (struct scrub_lpm_key). add_many uses
- * one batch syscall where the kernel has it; returns how many were inserted or -errno. */
+ * one batch syscall where the kernel has it; returns how many were inserted or -errno.
+ * Inside, exact addresses (/128, IPv4 /32) go to a hash and shorter prefixes to an LPM trie, each
+ * holding up to SCRUB_MAX_PREFIXES; callers see one list. */
 int xdp_scrub_prefix_add(struct xdp_scrub *x, enum xdp_scrub_list l, const struct scrub_lpm_key *k);
 int xdp_scrub_prefix_del(struct xdp_scrub *x, enum xdp_scrub_list l, const struct scrub_lpm_key *k);
 int xdp_scrub_prefix_add_many(struct xdp_scrub *x, enum xdp_scrub_list l,
 			      const struct scrub_lpm_key *k, unsigned int n);
+
+/* Calls cb for every entry of list l (exact addresses first, then prefixes, in no set order);
+ * stops at and returns cb's first non-zero. cb must not edit list l. */
+int xdp_scrub_prefix_list(struct xdp_scrub *x, enum xdp_scrub_list l,
+			  int (*cb)(void *ctx, const struct scrub_lpm_key *k), void *ctx);
 
 /* Parses "192.0.2.0/24", "2001:db8::/32" or an address into a key. -EINVAL if malformed. */
 int xdp_scrub_prefix_parse(const char *s, struct scrub_lpm_key *k);

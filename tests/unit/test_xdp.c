@@ -35,9 +35,10 @@ struct pk {
 	__u8 ttl;
 	__u8 flags; /* TCP */
 	int frag;
-	int payload; /* bytes after the L4 header */
-	int l4cut;   /* if > 0: only this many bytes of L4 header and no payload */
-	int hbh;     /* IPv6: a hop-by-hop and a destination options header first */
+	int payload;		   /* bytes after the L4 header */
+	int l4cut;		   /* if > 0: only this many bytes of L4 header and no payload */
+	int hbh;		   /* IPv6: a hop-by-hop and a destination options header first */
+	__u8 icmp_type, icmp_code; /* proto 1 or 58 */
 };
 
 struct built {
@@ -135,8 +136,9 @@ static void build(const struct pk *k, struct built *b)
 			put16(p + off, k->sport);
 			put16(p + off + 2, k->dport);
 			put16(p + off + 4, 8 + k->payload);
-		} else {
-			p[off] = 8; /* echo request */
+		} else if (k->proto == 1 || k->proto == 58) {
+			p[off] = k->icmp_type;
+			p[off + 1] = k->icmp_code;
 		}
 	}
 	b->len = off + l4len;
@@ -265,6 +267,279 @@ static void test_lists(void)
 	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &d6), 0);
 	CHECK_EQ(run(&p4), XDP_PASS);
 	CHECK_EQ(run(&p6), XDP_PASS);
+}
+
+/* rules 70..73 into ctx[0..3] */
+static int keep_rule(void *ctx, __u32 id, const struct scrub_rule *r)
+{
+	if (id >= 70 && id < 74)
+		((struct scrub_rule *)ctx)[id - 70] = *r;
+	return 0;
+}
+
+struct seen {
+	int n, exact;
+	struct scrub_lpm_key last;
+};
+
+static int on_prefix(void *ctx, const struct scrub_lpm_key *k)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	s->exact += k->prefixlen == 128;
+	s->last = *k;
+	return 0;
+}
+
+static struct seen list(enum xdp_scrub_list l)
+{
+	struct seen s = {0};
+
+	CHECK_EQ(xdp_scrub_prefix_list(X, l, on_prefix, &s), 0);
+	return s;
+}
+
+/* exact addresses (a hash) and shorter prefixes (a trie) in each list: either kind of allow entry
+ * beats either kind of deny entry, deletion goes to the right map, listing sees both */
+static void test_lists_exact(void)
+{
+	struct scrub_lpm_key dx4 = pfx("198.51.100.7"), dx6 = pfx("2001:db8:bad::7"),
+			     dp4 = pfx("198.51.100.0/24"), dp6 = pfx("2001:db8:bad::/48"),
+			     ax4 = pfx("198.51.100.9"), ap6 = pfx("2001:db8:bad:1::/64"),
+			     ap4 = pfx("198.51.100.128/25"), dx4b = pfx("198.51.100.200"),
+			     dx6b = pfx("2001:db8:bad:1::200");
+	struct scrub_counter d0 = reason(SCRUB_R_DENY), a0 = reason(SCRUB_R_ALLOW), c;
+	struct pk h7 = UDP4("198.51.100.7", "192.0.2.1", 1, 2);
+	struct pk h8 = UDP4("198.51.100.8", "192.0.2.1", 1, 2);
+	struct pk h9 = UDP4("198.51.100.9", "192.0.2.1", 1, 2);
+	struct pk h200 = UDP4("198.51.100.200", "192.0.2.1", 1, 2);
+	struct pk g7 = UDP6("2001:db8:bad::7", "2001:db8::1", 1, 2);
+	struct pk g8 = UDP6("2001:db8:bad::8", "2001:db8::1", 1, 2);
+	struct pk g200 = UDP6("2001:db8:bad:1::200", "2001:db8::1", 1, 2);
+	struct seen s;
+
+	/* exact deny entries alone: only those addresses */
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dx4), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dx6), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dx6), 0); /* again: no change */
+	h7.vlans = 1;
+	CHECK_EQ(run(&h7), XDP_DROP);
+	CHECK_EQ(run(&g7), XDP_DROP);
+	/* an IPv6 packet from the mapped address matches the IPv4 entry, as it does a trie's */
+	struct pk m7 = UDP6("::ffff:198.51.100.7", "2001:db8::1", 1, 2);
+	CHECK_EQ(run(&m7), XDP_DROP);
+	CHECK_EQ(run(&h8), XDP_PASS);
+	CHECK_EQ(run(&g8), XDP_PASS);
+	s = list(XDP_SCRUB_DENY);
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.exact, 2);
+	CHECK_EQ(list(XDP_SCRUB_ALLOW).n, 0);
+
+	/* and the prefixes around them */
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dp4), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dp6), 0);
+	CHECK_EQ(run(&h8), XDP_DROP);
+	CHECK_EQ(run(&g8), XDP_DROP);
+	s = list(XDP_SCRUB_DENY);
+	CHECK_EQ(s.n, 4);
+	CHECK_EQ(s.exact, 2);
+	CHECK(s.last.prefixlen == 120 || s.last.prefixlen == 48); /* prefixes come last */
+
+	/* an exact allow entry beats a deny prefix; an allow prefix beats an exact deny entry */
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_ALLOW, &ax4), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_ALLOW, &ap4), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_ALLOW, &ap6), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dx4b), 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &dx6b), 0);
+	h9.vlans = 2;
+	CHECK_EQ(run(&h9), XDP_PASS);
+	CHECK_EQ(run(&h200), XDP_PASS);
+	CHECK_EQ(run(&g200), XDP_PASS);
+	CHECK_EQ(run(&h7), XDP_DROP);
+	c = reason(SCRUB_R_ALLOW);
+	CHECK_EQ(c.packets - a0.packets, 3);
+	s = list(XDP_SCRUB_ALLOW);
+	CHECK_EQ(s.n, 3);
+	CHECK_EQ(s.exact, 1);
+
+	/* deletion: the exact entry goes, its covering prefix still drops; an exact key that was
+	 * never added is not found, nor a prefix as an address */
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dx4), 0);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dx4), -ENOENT);
+	CHECK_EQ(run(&h7), XDP_DROP);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dp4), 0);
+	CHECK_EQ(run(&h7), XDP_PASS);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, &ax4), 0);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, &ap4), 0);
+	CHECK_EQ(run(&h200), XDP_DROP); /* its exact deny entry, allowed no more */
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dx4b), 0);
+	CHECK_EQ(run(&h200), XDP_PASS);
+	/* IPv6: the prefix deleted first, then the exact entry */
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dp6), 0);
+	CHECK_EQ(run(&g8), XDP_PASS);
+	CHECK_EQ(run(&g7), XDP_DROP);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dx6), 0);
+	CHECK_EQ(run(&g7), XDP_PASS);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, &ap6), 0);
+	CHECK_EQ(run(&g200), XDP_DROP);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &dx6b), 0);
+	CHECK_EQ(run(&g200), XDP_PASS);
+	CHECK_EQ(list(XDP_SCRUB_DENY).n, 0);
+	CHECK_EQ(list(XDP_SCRUB_ALLOW).n, 0);
+
+	/* one address in both lists (one hash entry for both): allowed until the allow entry goes,
+	 * each list lists it, and deleting it from one list leaves it in the other */
+	for (int f = 0; f < 2; f++) {
+		struct scrub_lpm_key *kk = f ? &dx6 : &dx4;
+		struct pk *pp = f ? &g7 : &h7;
+
+		CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, kk), 0);
+		CHECK_EQ(xdp_scrub_prefix_add_many(X, XDP_SCRUB_ALLOW, kk, 1), 1);
+		CHECK_EQ(run(pp), XDP_PASS);
+		CHECK_EQ(list(XDP_SCRUB_DENY).n, 1);
+		s = list(XDP_SCRUB_ALLOW);
+		CHECK_EQ(s.n, 1);
+		CHECK(memcmp(&s.last, kk, sizeof(*kk)) == 0);
+		CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, kk), 0);
+		CHECK_EQ(run(pp), XDP_DROP);
+		CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, kk), -ENOENT);
+		CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_ALLOW, kk), 0);
+		CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, kk), 0);
+		CHECK_EQ(run(pp), XDP_PASS);
+		CHECK_EQ(list(XDP_SCRUB_DENY).n, 0);
+		CHECK_EQ(xdp_scrub_prefix_add_many(X, XDP_SCRUB_DENY, kk, 1),
+			 1); /* kept: allowed */
+		CHECK_EQ(run(pp), XDP_PASS);
+		CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, kk), 0);
+		CHECK_EQ(run(pp), XDP_DROP);
+		CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, kk), 0);
+		CHECK_EQ(run(pp), XDP_PASS);
+	}
+	CHECK_EQ(list(XDP_SCRUB_DENY).n, 0);
+	CHECK_EQ(list(XDP_SCRUB_ALLOW).n, 0);
+	c = reason(SCRUB_R_DENY);
+	CHECK_EQ(c.packets - d0.packets, 10 + 2 * 2);
+	CHECK_EQ(c.dropped_packets - d0.dropped_packets, 10 + 2 * 2);
+	struct scrub_lpm_key bad = dx4;
+	bad.prefixlen = 129;
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &bad), -EINVAL);
+	CHECK_EQ(xdp_scrub_prefix_add_many(X, XDP_SCRUB_DENY, &bad, 1), -EINVAL);
+}
+
+/* ICMP type and code rules, IPv4 and IPv6: echo requests dropped, neighbor discovery passes */
+static void test_icmp(void)
+{
+	static const char *T4 = "203.0.113.40", *T6 = "2001:db8:6::40";
+	struct scrub_rule echo4 = {.match = SCRUB_M_ICMP,
+				   .action = SCRUB_ACT_DROP,
+				   .icmp_type = 8,
+				   .icmp_code = 0xff,
+				   .origin = SCRUB_ORIGIN_AUTO};
+	struct scrub_rule unreach4 = {.match = SCRUB_M_ICMP | SCRUB_M_FAMILY,
+				      .action = SCRUB_ACT_DROP,
+				      .family = 4,
+				      .icmp_type = 3,
+				      .icmp_code = 4};
+	struct scrub_rule echo6 = {.match = SCRUB_M_ICMP | SCRUB_M_PROTO,
+				   .action = SCRUB_ACT_DROP,
+				   .proto = 58,
+				   .icmp_type = 128,
+				   .icmp_code = 0xff};
+	struct scrub_counter rd0 = reason(SCRUB_R_RULE_DROP), c;
+	struct pk e4 = {.proto = 1, .src = "192.0.2.9", .dst = T4, .icmp_type = 8, .payload = 56};
+	struct pk e6 = {.v6 = 1,
+			.proto = 58,
+			.src = "2001:db8:9::9",
+			.dst = T6,
+			.icmp_type = 128,
+			.payload = 56};
+
+	echo4.target = unreach4.target = addr(T4);
+	echo6.target = addr(T6);
+	CHECK_EQ(xdp_scrub_rule_add(X, 70, &echo4), 0);
+	CHECK_EQ(xdp_scrub_rule_add(X, 71, &unreach4), 0);
+	CHECK_EQ(xdp_scrub_rule_add(X, 72, &echo6), 0);
+
+	/* IPv4: echo request with any code dropped; echo reply, other unreachables pass */
+	for (int v = 0; v <= 2; v++) {
+		e4.vlans = v;
+		e4.icmp_code = (__u8)(v * 7);
+		CHECK_EQ(run(&e4), XDP_DROP);
+	}
+	e4.icmp_type = 0;
+	e4.icmp_code = 0;
+	CHECK_EQ(run(&e4), XDP_PASS);
+	e4.icmp_type = 3; /* destination unreachable: code 4 (fragmentation needed) only */
+	e4.icmp_code = 4;
+	CHECK_EQ(run(&e4), XDP_DROP);
+	e4.icmp_code = 3;
+	CHECK_EQ(run(&e4), XDP_PASS);
+	/* fragments: the first has the ICMP header, later ones do not */
+	e4.icmp_type = 8;
+	e4.frag = SCRUB_FRAG_FIRST;
+	CHECK_EQ(run(&e4), XDP_DROP);
+	e4.frag = SCRUB_FRAG_LATER;
+	CHECK_EQ(run(&e4), XDP_PASS);
+	/* not ICMP: UDP whose first bytes (source port 0x0800) read like an echo request */
+	struct pk u4 = UDP4("192.0.2.9", T4, 0x0800, 7);
+	CHECK_EQ(run(&u4), XDP_PASS);
+	c = rulec(70);
+	CHECK_EQ(c.packets, 4);
+	CHECK_EQ(c.dropped_packets, 4);
+	CHECK_EQ(rulec(71).packets, 1);
+
+	/* IPv6: echo request (128) dropped; neighbor solicitation (135), echo reply (129) pass */
+	for (int v = 0; v <= 2; v++) {
+		e6.vlans = v;
+		e6.hbh = v == 2;
+		CHECK_EQ(run(&e6), XDP_DROP);
+	}
+	e6.vlans = e6.hbh = 0;
+	e6.icmp_type = 135;
+	CHECK_EQ(run(&e6), XDP_PASS);
+	e6.icmp_type = 129;
+	CHECK_EQ(run(&e6), XDP_PASS);
+	e6.icmp_type = 128;
+	e6.frag = SCRUB_FRAG_FIRST;
+	CHECK_EQ(run(&e6), XDP_DROP);
+	e6.frag = SCRUB_FRAG_LATER;
+	CHECK_EQ(run(&e6), XDP_PASS);
+	/* ICMP (proto 1) inside IPv6 is not ICMPv6, and ICMPv6's number in IPv4 is not ICMP */
+	struct scrub_rule any4 = {
+	    .match = SCRUB_M_ICMP, .action = SCRUB_ACT_DROP, .icmp_type = 128, .icmp_code = 0xff};
+	any4.target = addr(T6);
+	CHECK_EQ(xdp_scrub_rule_add(X, 73, &any4), 0);
+	e6.frag = 0;
+	e6.proto = 1;
+	CHECK_EQ(run(&e6), XDP_PASS);
+	e4.frag = 0;
+	e4.proto = 58;
+	CHECK_EQ(run(&e4), XDP_PASS);
+	c = rulec(72);
+	CHECK_EQ(c.packets, 4);
+	CHECK_EQ(c.dropped_packets, 4);
+	CHECK_EQ(rulec(73).packets, 0);
+	c = reason(SCRUB_R_RULE_DROP);
+	CHECK_EQ(c.packets - rd0.packets, 4 + 1 + 4);
+
+	/* the fields come back as they were put */
+	struct scrub_rule got[4];
+	int n = 0;
+
+	memset(got, 0, sizeof(got));
+	CHECK_EQ(xdp_scrub_rule_list(X, keep_rule, got), 0);
+	for (int i = 0; i < 4; i++)
+		n += got[i].match != 0;
+	CHECK_EQ(n, 4);
+	CHECK_EQ(got[0].icmp_type, 8);
+	CHECK_EQ(got[0].icmp_code, 0xff);
+	CHECK_EQ(got[0].origin, SCRUB_ORIGIN_AUTO);
+	CHECK_EQ(got[1].icmp_code, 4);
+	CHECK_EQ(got[1].origin, SCRUB_ORIGIN_MANUAL);
+	struct scrub_addr a4 = addr(T4), a6 = addr(T6);
+	CHECK_EQ(xdp_scrub_target_del(X, &a4), 0);
+	CHECK_EQ(xdp_scrub_target_del(X, &a6), 0);
 }
 
 static int count_rule(void *ctx, __u32 id, const struct scrub_rule *r)
@@ -749,9 +1024,16 @@ static void test_samples(void)
 	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &d), 0);
 }
 
-/* a restart reuses the pinned maps: lists and rules survive, counters too */
+/* a restart reuses the pinned maps: lists and rules survive, counters too; a /128 that an earlier
+ * moat kept in the allow trie (not the hash) is seen after the restart and can be deleted */
 static void test_pin_reuse(const char *dir)
 {
+	char path[128];
+	struct scrub_lpm_key old = pfx("192.0.2.77");
+	struct scrub_counter a0;
+	__u32 one = 1;
+	int fd;
+
 	struct scrub_lpm_key d = pfx("198.51.100.0/24");
 	struct pk p = UDP4("198.51.100.1", "192.0.2.1", 1, 2);
 	struct scrub_rule r = {
@@ -762,12 +1044,23 @@ static void test_pin_reuse(const char *dir)
 	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &d), 0);
 	CHECK_EQ(xdp_scrub_rule_add(X, 60, &r), 0);
 	CHECK_EQ(run(&q), XDP_DROP);
+	snprintf(path, sizeof(path), "%s/allow_v", dir);
+	fd = bpf_obj_get(path);
+	CHECK(fd >= 0);
+	CHECK_EQ(bpf_map_update_elem(fd, &old, &one, BPF_ANY), 0);
+	close(fd);
 	xdp_scrub_close(X);
 	X = NULL;
 	CHECK_EQ(xdp_scrub_open(&X, dir), 0);
 	if (!X)
 		exit(t_done("test_xdp"));
 	CHECK_EQ(run(&p), XDP_DROP);
+	a0 = reason(SCRUB_R_ALLOW);
+	CHECK_EQ(run(&q), XDP_PASS); /* 192.0.2.77 allowed by the old /128, before any rule */
+	CHECK_EQ(reason(SCRUB_R_ALLOW).packets - a0.packets, 1);
+	CHECK_EQ(list(XDP_SCRUB_ALLOW).n, 1);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, &old), 0);
+	CHECK_EQ(list(XDP_SCRUB_ALLOW).n, 0);
 	CHECK_EQ(run(&q), XDP_DROP);
 	CHECK_EQ(rulec(60).packets, 2);
 	CHECK_EQ(xdp_scrub_rule_add(X, 60, &r), -EEXIST);
@@ -776,69 +1069,109 @@ static void test_pin_reuse(const char *dir)
 	CHECK_EQ(run(&q), XDP_PASS);
 }
 
-/* a million deny prefixes: accepted, and lookups still right */
+static void v4key(struct scrub_lpm_key *k, __u32 v, __u32 plen)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr[10] = k->addr[11] = 0xff;
+	k->addr[12] = v >> 24;
+	k->addr[13] = v >> 16;
+	k->addr[14] = v >> 8;
+	k->addr[15] = v;
+	k->prefixlen = 96 + plen;
+}
+
+/* 2001:db8:ee00::/40 + v << 64 (a /64), or 2001:db8:ef::v (a /128) */
+static void v6key(struct scrub_lpm_key *k, __u32 v, int exact)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, "\x20\x01\x0d\xb8", 4);
+	if (exact) {
+		k->addr[5] = 0xef;
+		k->addr[13] = v >> 16;
+		k->addr[14] = v >> 8;
+		k->addr[15] = v;
+		k->prefixlen = 128;
+	} else {
+		k->addr[4] = 0xee;
+		k->addr[5] = v >> 16;
+		k->addr[6] = v >> 8;
+		k->addr[7] = v;
+		k->prefixlen = 64;
+	}
+}
+
+/* a million deny entries of both kinds in one batch: accepted, listed, and lookups still right */
 static void test_million(void)
 {
-	enum { N = 1000000 };
-	struct scrub_lpm_key *k = calloc(N, sizeof(*k));
+	enum { N = 1000000, N4X = 450000, N4P = 200000, N6X = 150000 };
+	struct scrub_lpm_key *k = calloc(N, sizeof(*k)), al[4];
 	struct timespec t0, t1;
+	struct seen s;
 	int n;
 
 	CHECK(k != NULL);
 	if (!k)
 		return;
-	/* 600k IPv4 /32 from 10.0.0.0, 200k IPv4 /24 from 100.64.0.0, 200k IPv6 /64 */
+	/* 450k IPv4 /32 from 10.0.0.0, 200k IPv4 /24 from 100.64.0.0, 150k IPv6 /128, 200k IPv6
+	 * /64, interleaved so that each batch holds both kinds */
 	for (int i = 0; i < N; i++) {
-		__u8 *a = k[i].addr;
+		int j = (int)(((long)i * 7919) % N); /* 7919 is prime: a permutation of 0..N-1 */
 
-		if (i < 800000) {
-			__u32 v = i < 600000 ? 0x0a000000u + (__u32)i
-					     : 0x64400000u + ((__u32)(i - 600000) << 8);
-			a[10] = a[11] = 0xff;
-			a[12] = v >> 24;
-			a[13] = v >> 16;
-			a[14] = v >> 8;
-			a[15] = v;
-			k[i].prefixlen = i < 600000 ? 128 : 120;
-		} else {
-			__u32 v = (__u32)(i - 800000);
-			a[0] = 0x20;
-			a[1] = 0x01;
-			a[2] = 0x0d;
-			a[3] = 0xb8;
-			a[4] = 0xee;
-			a[5] = v >> 16;
-			a[6] = v >> 8;
-			a[7] = v;
-			k[i].prefixlen = 64;
-		}
+		if (j < N4X)
+			v4key(&k[i], 0x0a000000u + (__u32)j, 32);
+		else if (j < N4X + N4P)
+			v4key(&k[i], 0x64400000u + ((__u32)(j - N4X) << 8), 24);
+		else if (j < N4X + N4P + N6X)
+			v6key(&k[i], (__u32)(j - N4X - N4P), 1);
+		else
+			v6key(&k[i], (__u32)(j - N4X - N4P - N6X), 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = xdp_scrub_prefix_add_many(X, XDP_SCRUB_DENY, k, N);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	CHECK_EQ(n, N);
-	printf("1M deny prefixes inserted in %.2f s\n",
+	printf("1M deny entries (600k exact, 400k prefixes) inserted in %.2f s\n",
 	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	s = list(XDP_SCRUB_DENY);
+	CHECK_EQ(s.n, N);
+	CHECK_EQ(s.exact, N4X + N6X);
+	/* two exact and two prefix allow entries over denied ones */
+	v4key(&al[0], 0x0a000005u, 32);
+	v4key(&al[1], 0x64400100u, 25); /* 100.64.1.0/25 inside a denied /24 */
+	v6key(&al[2], 77, 1);
+	v6key(&al[3], 5, 0);
+	CHECK_EQ(xdp_scrub_prefix_add_many(X, XDP_SCRUB_ALLOW, al, 4), 4);
 	static const struct {
 		const char *src;
-		int v6, verdict;
+		int verdict;
 	} cases[] = {
-	    {"10.0.0.0", 0, XDP_DROP},
-	    {"10.9.39.191", 0, XDP_DROP}, /* 599999 */
-	    {"10.9.39.192", 0, XDP_PASS},
-	    {"100.64.0.77", 0, XDP_DROP},
-	    {"103.77.63.255", 0, XDP_DROP}, /* 100.64.0.0 + (199999 << 8) + 255 */
-	    {"103.77.64.0", 0, XDP_PASS},
-	    {"2001:db8:ee00:0:1::1", 1, XDP_DROP},
-	    {"2001:db8:ee03:d3f::9", 1, XDP_DROP}, /* 199999 = 0x30d3f */
-	    {"2001:db8:ee03:d40::9", 1, XDP_PASS},
-	    {"192.0.2.1", 0, XDP_PASS},
+	    {"10.0.0.0", XDP_DROP},
+	    {"10.6.221.207", XDP_DROP}, /* 449999 = 0x6ddcf */
+	    {"10.6.221.208", XDP_PASS},
+	    {"10.0.0.5", XDP_PASS}, /* allowed */
+	    {"10.0.0.6", XDP_DROP},
+	    {"100.64.0.77", XDP_DROP},
+	    {"100.64.1.77", XDP_PASS},	 /* allowed /25 */
+	    {"100.64.1.128", XDP_DROP},	 /* the other half of that /24 */
+	    {"103.77.63.255", XDP_DROP}, /* 100.64.0.0 + (199999 << 8) + 255 */
+	    {"103.77.64.0", XDP_PASS},
+	    {"2001:db8:ef::", XDP_DROP},
+	    {"2001:db8:ef::2:49ef", XDP_DROP}, /* 149999 = 0x249ef */
+	    {"2001:db8:ef::2:49f0", XDP_PASS},
+	    {"2001:db8:ef::4d", XDP_PASS}, /* 77: allowed */
+	    {"2001:db8:ef::4e", XDP_DROP},
+	    {"2001:db8:ee00:0:1::1", XDP_DROP},
+	    {"2001:db8:ee03:d3f::9", XDP_DROP}, /* 199999 = 0x30d3f */
+	    {"2001:db8:ee03:d40::9", XDP_PASS},
+	    {"2001:db8:ee00:5::9", XDP_PASS}, /* allowed /64 */
+	    {"192.0.2.1", XDP_PASS},
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct pk p = {.v6 = cases[i].v6,
+		int v6 = strchr(cases[i].src, ':') != NULL;
+		struct pk p = {.v6 = v6,
 			       .proto = IPPROTO_UDP,
 			       .src = cases[i].src,
-			       .dst = cases[i].v6 ? "2001:db8::1" : "192.0.2.1",
+			       .dst = v6 ? "2001:db8::1" : "192.0.2.1",
 			       .sport = 1,
 			       .dport = 2,
 			       .vlans = (int)i % 3};
@@ -848,6 +1181,21 @@ static void test_million(void)
 			fprintf(stderr, "case %s\n", cases[i].src);
 		CHECK_EQ(v, cases[i].verdict);
 	}
+	/* deleting from a full list: an exact entry and a prefix */
+	struct pk e = UDP4("10.0.0.6", "192.0.2.1", 1, 2),
+		  q = UDP4("100.64.0.77", "192.0.2.1", 1, 2);
+	struct scrub_lpm_key ke, kq;
+	v4key(&ke, 0x0a000006u, 32);
+	v4key(&kq, 0x64400000u, 24);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &ke), 0);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &kq), 0);
+	CHECK_EQ(run(&e), XDP_PASS);
+	CHECK_EQ(run(&q), XDP_PASS);
+	/* 10.0.0.5 is in both lists: without its allow entry the deny entry drops it */
+	struct pk a5 = UDP4("10.0.0.5", "192.0.2.1", 1, 2);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_ALLOW, &al[0]), 0);
+	CHECK_EQ(run(&a5), XDP_DROP);
+	CHECK_EQ(list(XDP_SCRUB_ALLOW).n, 3);
 	free(k);
 }
 
@@ -868,7 +1216,7 @@ static void test_attach(void)
 {
 	char a[32], b[32], ns[64];
 	struct xdp_scrub *y = NULL;
-	struct scrub_lpm_key k = pfx("10.99.0.1");
+	struct scrub_lpm_key k = pfx("203.0.113.1");
 	struct scrub_counter c0, c;
 	int pid = (int)getpid(), orig = -1, nsfd = -1, ifindex, ne, mode;
 
@@ -876,7 +1224,7 @@ static void test_attach(void)
 	snprintf(b, sizeof(b), "moatxb%d", pid);
 	if (sh("ip netns add %s && ip netns add %s && "
 	       "ip link add mxa%d netns %s type veth peer name mxb%d netns %s && "
-	       "ip -n %s addr add 10.99.0.1/24 dev mxa%d && ip -n %s addr add 10.99.0.2/24 dev "
+	       "ip -n %s addr add 203.0.113.1/24 dev mxa%d && ip -n %s addr add 203.0.113.2/24 dev "
 	       "mxb%d && "
 	       "ip -n %s link set mxa%d up && ip -n %s link set mxb%d up",
 	       a, b, pid, a, pid, b, a, pid, b, pid, a, pid, b, pid) != 0) {
@@ -902,12 +1250,12 @@ static void test_attach(void)
 		CHECK_EQ(mode, generic ? XDP_SCRUB_GENERIC : XDP_SCRUB_NATIVE);
 		CHECK_EQ(xdp_scrub_reason_counter(y, SCRUB_R_DENY, &c0), 0);
 		CHECK_EQ(xdp_scrub_prefix_add(y, XDP_SCRUB_DENY, &k), 0);
-		CHECK(sh("ip netns exec %s ping -c 2 -i 0.2 -W 1 10.99.0.2 >/dev/null 2>&1", a) !=
+		CHECK(sh("ip netns exec %s ping -c 2 -i 0.2 -W 1 203.0.113.2 >/dev/null 2>&1", a) !=
 		      0);
 		CHECK_EQ(xdp_scrub_reason_counter(y, SCRUB_R_DENY, &c), 0);
 		CHECK_EQ(c.packets - c0.packets, 2);
 		CHECK_EQ(xdp_scrub_prefix_del(y, XDP_SCRUB_DENY, &k), 0);
-		CHECK_EQ(sh("ip netns exec %s ping -c 1 -W 2 10.99.0.2 >/dev/null 2>&1", a), 0);
+		CHECK_EQ(sh("ip netns exec %s ping -c 1 -W 2 203.0.113.2 >/dev/null 2>&1", a), 0);
 		CHECK_EQ(xdp_scrub_detach(y), 0);
 	}
 	CHECK_EQ(xdp_scrub_detach(y), -ENOENT);
@@ -938,6 +1286,8 @@ int main(void)
 		return 1;
 	}
 	test_lists();
+	test_lists_exact();
+	test_icmp();
 	test_rules();
 	test_ratelimit();
 	test_amp();

@@ -248,7 +248,10 @@ int mit_rule_for(const struct attack *a, const struct conf *c, struct scrub_rule
 		r->len_min = (uint16_t)lo;
 		r->len_max = (uint16_t)hi;
 		cv *= s;
-		narrowed = true;
+		/* a length alone does not make a drop safe (QUIC, VPNs and games send big UDP too),
+		 * except for reflection, where the classifier saw the amplification port */
+		if (amp_class(a->type))
+			narrowed = true;
 	}
 	if ((s = top_range(v, VF_TTL, &lo, &hi)) > 0 && hi - lo <= 16) {
 		r->match |= SCRUB_M_TTL;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Generated attacks of every type, IPv4 and IPv6, over background traffic: each is detected once,
 # on the right target and direction, classified as generated, within 1 s of its onset, with its
-# rate within 10% of the generated rate, and ended after the cooldown.
+# rate within 10% of the generated rate, and ended after the cooldown. With a scrubber configured
+# (dry in a replay), each host attack also gets the rule its class calls for, ended after the hold;
+# the hostgroup attack gets none.
 . "$MOAT_ROOT/tests/replay/lib.sh"
 
 cat >"$T/moat.yaml" <<'YAML'
@@ -13,6 +15,7 @@ hostgroups:
     thresholds: {pps: 20000}
     total_thresholds: {pps: 30000}
 detection: {cooldown: 4}
+scrubber: {interfaces: [eth0], hold: 5, sample_every: 0}
 YAML
 $MOAT_GEN -o "$T/a.pcap" -d 40 --truth "$T/truth.json" --background 3000 \
 	--attack syn:198.51.100.11:50k:start=2:dur=4 \
@@ -70,6 +73,35 @@ while [ "$i" -lt "$n" ]; do
 	endts=$(jq -r --arg t "$target" 'select(.event == "attack_end" and .target == $t) | .ts' "$T/ev.json" | head -1)
 	check "$gtype on $target: ended at $endts, 4 s cooldown after $end (+1.5 s)" \
 		sh -c "$(printf 'awk -v t=%s -v e=%s "BEGIN { exit !(t != \\"\\" && t >= e + 4 && t <= e + 5.5) }"' "${endts:-0}" "$end")"
+	# the scrubber's rule for it: the words its class calls for (see moat.yaml(5) SCRUBBER)
+	id=$(echo "$ev" | jq -r .id)
+	mit=$(jq -c --arg id "$id" 'select(.event == "mitigation_start" and .attack == $id)' "$T/ev.json")
+	rule=$(echo "$mit" | jq -r .rule)
+	case $gtype in
+	syn) pat='^proto tcp dport 80 len (60|80) .*flags SYN ratelimit 50 burst 100$' ;; # with options: clients' shape
+	ack) pat='^proto tcp .*flags ACK ratelimit 1000 burst 2000$' ;;
+	rst) pat='^proto tcp .*flags RST ratelimit 1000 burst 2000$' ;;
+	udp | ipflood) pat='ratelimit 1000 burst 2000$' ;; # a length alone never drops
+	icmp) pat='^proto icmp .*icmp-type 8 icmp-code 0 drop$' ;;
+	frag) pat='^proto udp .*frag fragment drop$' ;;
+	dns) pat='^proto udp .*len 1[0-9]00-65535 .*drop$' ;; # fragments: no port on most
+	carpet) pat='^$' ;;
+	*) pat="^proto udp sport $(echo "$a" | jq -r '.sport // empty').* drop$" ;;
+	esac
+	if [ "$gtype" = carpet ]; then
+		check "carpet: no scrubber rule for a hostgroup attack" [ -z "$mit" ]
+	else
+		check "$gtype on $target: rule '$rule' ~ /$pat/" sh -c "echo '$rule' | grep -Eq '$pat'"
+		check "$gtype on $target: computed, not applied, covers $(echo "$mit" | jq .coverage)" \
+			sh -c "[ '$(echo "$mit" | jq .applied)' = false ] && awk -v c='$(echo "$mit" | jq .coverage)' 'BEGIN { exit !(c >= 0.9) }'"
+		amp=$(echo "$mit" | jq .amplification_ports_dropped)
+		case $want in *_amplification) wamp=true ;; *) wamp=false ;; esac
+		check "$gtype on $target: amplification ports dropped: $amp" [ "$amp" = "$wamp" ]
+		rid=$(echo "$mit" | jq .rule_id)
+		mend=$(jq -r --argjson r "${rid:-0}" --arg id "$id" 'select(.event == "mitigation_end" and .attack == $id and .rule_id == $r) | .ts' "$T/ev.json")
+		check "$gtype on $target: rule ended at ${mend:-never}, 5 s hold after the attack's end $endts" \
+			sh -c "$(printf 'awk -v t=%s -v e=%s "BEGIN { exit !(t != \\"\\" && t >= e + 5 && t <= e + 5.2) }"' "${mend:-0}" "${endts:-0}")"
+	fi
 	i=$((i + 1))
 done
 total=$(jq -s '[.[] | select(.event == "attack_start")] | length' "$T/ev.json")

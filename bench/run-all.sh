@@ -3,7 +3,8 @@
 # The peer comparisons take longer and run on their own, as root:
 #   sh bench/fnm-onset.sh    detection latency and reported rate beside FastNetMon (~13 min)
 #   sh bench/flows-fnm.sh    flow collectors' CPU per record beside FastNetMon (~22 min)
-#   sh bench/xdp-ns.sh       XDP ns per packet beside xdp-filter
+#   sh bench/xdp-ns.sh       XDP ns per packet beside xdp-filter (~1 min)
+#   sh bench/xdp-veth.sh     XDP drop rate through a veth beside nftables (~3 min)
 cd "$(dirname "$0")" || exit 1
 for b in replay.sh hostmem.sh; do
 	sh "$b"

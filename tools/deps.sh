@@ -6,10 +6,10 @@ set -e
 PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
       iproute2 iputils-ping ethtool tcpdump jq procps psmisc man-db groff-base
       softflowd pmacct
-      libbpf-dev bpftool xdp-tools nftables hping3 curl python3"
+      libbpf-dev bpftool xdp-tools nftables netsniff-ng hping3 curl python3"
 # libbpf-dev, bpftool: the XDP scrubber (clang -target bpf, bpftool gen skeleton, libbpf loader);
 # the BPF C uses <linux/bpf.h> from linux-libc-dev, so no kernel headers are needed.
-# xdp-tools, nftables: the peers of the XDP benchmarks. hping3 (the flood), curl (the client)
+# xdp-tools, nftables: the peers of the XDP benchmarks; netsniff-ng: trafgen, their generator. hping3 (the flood), curl (the client)
 # and python3 (its http.server is the web server): the scrubber's end-to-end test.
 missing=""
 for p in $PKGS; do

@@ -57,12 +57,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } deny_v SEC(".maps");
 
-/* values of exact4 and exact6 (src/mitigate/xdp.c has the same) */
-enum {
-	EXACT_ALLOW = 1 << 0,
-	EXACT_DENY = 1 << 1,
-};
-
 /* not preallocated: an empty one costs only its bucket array (16 bytes an entry) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -82,19 +76,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } exact6 SEC(".maps");
 
-/* Which maps have entries: one __u32 of these bits (src/mitigate/xdp.c has the same), so that
- * an empty map costs no lookup (8-15 ns each). Userspace sets a bit after inserting and clears it
- * once the map is empty, and recomputes them when it opens pinned maps: a bit set over an empty
- * map costs a lookup, a bit clear over a non-empty map would hide it. Bits from 1 << 8 up are
- * userspace bookkeeping. */
-enum {
-	NE_EXACT4 = 1 << 0,
-	NE_EXACT6 = 1 << 1,
-	NE_ALLOW_PREFIX = 1 << 2,
-	NE_DENY_PREFIX = 1 << 3,
-	NE_TARGETS = 1 << 4,
-};
-
+/* Which maps have entries: one __u32 of enum scrub_nonempty bits (scrub.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

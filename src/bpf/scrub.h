@@ -86,6 +86,30 @@ enum scrub_reason {
 	SCRUB_R_MAX,
 };
 
+/* Values of the exact-address maps (exact4, exact6): which lists hold the address. /32 and /128
+ * entries live there, shorter prefixes in the lists' LPM tries. */
+enum scrub_exact {
+	EXACT_ALLOW = 1 << 0,
+	EXACT_DENY = 1 << 1,
+};
+
+/* Map nonempty: one __u32 saying which maps have entries, so that an empty map costs no lookup
+ * (8-15 ns each). Userspace sets a bit after inserting and clears it once the map is empty, and
+ * recomputes them when it opens pinned maps: a bit set over an empty map costs a lookup, a bit
+ * clear over a non-empty map would hide it. */
+enum scrub_nonempty {
+	NE_EXACT4 = 1 << 0,
+	NE_EXACT6 = 1 << 1,
+	NE_ALLOW_PREFIX = 1 << 2,
+	NE_DENY_PREFIX = 1 << 3,
+	NE_TARGETS = 1 << 4,
+	/* userspace bookkeeping only: an exact entry may carry this list's bit (set before
+	 * inserting, cleared when both exact maps are empty), so inserts into the other list need
+	 * not read the old values to keep it */
+	NE_ALLOW_EXACT = 1 << 8,
+	NE_DENY_EXACT = 1 << 9,
+};
+
 /* Target flags (struct scrub_target.flags). */
 enum scrub_target_flag {
 	SCRUB_T_ATTACK = 1 << 0, /* under attack: drop UDP from amplification ports */

@@ -248,25 +248,8 @@ int xdp_scrub_config(struct xdp_scrub *x, const struct scrub_config *c)
 
 /* Lists. Exact addresses of both lists are in exact4 (IPv4 /32, keyed by the 4 address bytes)
  * or exact6 (other /128s), the value saying which lists hold the address (EXACT_*); shorter
- * prefixes are in the list's LPM trie. Map nonempty says which maps have entries (NE_*), so that
- * the data plane skips empty ones. Both sets of bits are as in scrub.bpf.c. */
-enum {
-	EXACT_ALLOW = 1 << 0,
-	EXACT_DENY = 1 << 1,
-};
-
-enum {
-	NE_EXACT4 = 1 << 0,
-	NE_EXACT6 = 1 << 1,
-	NE_ALLOW_PREFIX = 1 << 2,
-	NE_DENY_PREFIX = 1 << 3,
-	NE_TARGETS = 1 << 4,
-	/* userspace only: an exact entry may carry this list's bit (set before inserting, cleared
-	 * when both exact maps are empty), so inserts into the other list need not read the old
-	 * values to keep it */
-	NE_ALLOW_EXACT = 1 << 8,
-	NE_DENY_EXACT = 1 << 9,
-};
+ * prefixes are in the list's LPM trie. Map nonempty says which maps have entries (NE_*, both in
+ * scrub.h), so that the data plane skips empty ones. */
 
 static __u32 exact_bit(enum xdp_scrub_list l)
 {

@@ -9,8 +9,9 @@ PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
       libbpf-dev bpftool xdp-tools nftables netsniff-ng hping3 curl python3"
 # libbpf-dev, bpftool: the XDP scrubber (clang -target bpf, bpftool gen skeleton, libbpf loader);
 # the BPF C uses <linux/bpf.h> from linux-libc-dev, so no kernel headers are needed.
-# xdp-tools, nftables: the peers of the XDP benchmarks; netsniff-ng: trafgen, their generator. hping3 (the flood), curl (the client)
-# and python3 (its http.server is the web server): the scrubber's end-to-end test.
+# xdp-tools, nftables: the peers of the XDP benchmarks; netsniff-ng: trafgen, their generator.
+# hping3 (the flood), curl (the client) and python3 (its http.server is the web server): the
+# scrubber's end-to-end test and the demo.
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

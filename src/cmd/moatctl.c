@@ -509,8 +509,8 @@ static void print_reply(const struct jval *r)
 	for (size_t k = 0; k < jv_len(r); k++) {
 		const char *key = jv_key(r, k);
 		const struct jval *v = jv_at(r, k);
-		bool table = (v == rules && jv_type(v) == J_ARR && (!jv_len(v) || table_able(v))) ||
-			     (v == rule && jv_type(v) == J_OBJ);
+		bool table =
+		    (v == rules && jv_type(v) == J_ARR) || (v == rule && jv_type(v) == J_OBJ);
 		if (!strcmp(key, "ok"))
 			continue;
 		if (printed && (table || after_table))

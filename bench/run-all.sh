@@ -5,6 +5,7 @@
 #   sh bench/flows-fnm.sh    flow collectors' CPU per record beside FastNetMon (~22 min)
 #   sh bench/xdp-ns.sh       XDP ns per packet beside xdp-filter (~1 min)
 #   sh bench/xdp-veth.sh     XDP drop rate through a veth beside nftables (~3 min)
+#   sh bench/mitigate-latency.sh   detection to scrubber rule in effect (~35 s)
 cd "$(dirname "$0")" || exit 1
 for b in replay.sh hostmem.sh; do
 	sh "$b"

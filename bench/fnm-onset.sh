@@ -178,6 +178,7 @@ fnm_conf() { # AVG RUNDIR
 cat >"$W/moat.yaml" <<YAML
 networks: [198.51.100.0/24]
 thresholds: {pps: $THRESHOLD}
+control: {socket: none}
 capture:
   - af_packet: {interface: prot0, workers: 1}
 notify: {script: $W/moat-notify.sh}

@@ -10,6 +10,7 @@ send() { # bytes (printf format) to the collector, from 127.0.0.1
 }
 cat >"$T/listed.yaml" <<YAML
 networks: [198.51.100.0/24]
+control: {socket: none}
 capture:
   - netflow: {listen: "127.0.0.1:$port"}
   - sflow: {listen: "127.0.0.1:$((port + 1))"}
@@ -18,6 +19,7 @@ exporters:
 YAML
 cat >"$T/open.yaml" <<YAML
 networks: [198.51.100.0/24]
+control: {socket: none}
 capture:
   - netflow: {listen: "127.0.0.1:$((port + 2))"}
   - sflow: {listen: "127.0.0.1:$((port + 3))"}

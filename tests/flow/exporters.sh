@@ -21,6 +21,7 @@ conf() { # capture kind, port
 networks: [198.51.100.0/24, 2001:db8:5::/48]
 thresholds: {pps: 6000}
 detection: {cooldown: 2, update_interval: 5}
+control: {socket: none}
 capture:
   - $1: {listen: "127.0.0.1:$2"}
 YAML

@@ -15,6 +15,7 @@ networks: [198.51.100.0/24, 2001:db8:5::/48]
 thresholds: {pps: 15000}
 detection: {cooldown: 2}
 events: {file: $1}
+control: {socket: none}
 capture:
   - $2: {interface: prot0}
 YAML

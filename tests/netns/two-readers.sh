@@ -10,7 +10,7 @@ lab_up || { echo "FAIL: cannot build the lab"; exit 1; }
 for n in a b; do
 	w=2
 	[ $n = b ] && w=1
-	printf 'networks: [198.51.100.0/24]\ncapture:\n  - af_packet: {interface: prot0, workers: %s}\n' $w >"$T/$n.yaml"
+	printf 'networks: [198.51.100.0/24]\ncontrol: {socket: none}\ncapture:\n  - af_packet: {interface: prot0, workers: %s}\n' $w >"$T/$n.yaml"
 	ip netns exec "$LAB_PROT" "$MOATD" -c "$T/$n.yaml" --stats 2>"$T/$n.log" &
 	eval "pid_$n=\$!"
 done
@@ -30,5 +30,5 @@ for n in a b; do
 	got=$(sed -n 's/^decoded \([0-9]*\).*/\1/p' "$T/$n.log")
 	check "reader $n decoded $got of the $sent packets sent" [ "${got:-0}" -ge "${sent:-1}" ]
 done
-check "both exit cleanly ($ra, $rb)" [ $ra -eq 0 ] && [ $rb -eq 0 ]
+check "both exit cleanly ($ra, $rb)" sh -c "[ $ra -eq 0 ] && [ $rb -eq 0 ]"
 finish

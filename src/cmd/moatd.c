@@ -112,6 +112,8 @@ static int setup_mitigation(struct daemon *m, char *err, size_t errlen)
 		if (!m->scr)
 			return -1;
 		scrubber_backend(m->scr, &b);
+		if (scrubber_lists(m->scr, m->conf, err, errlen) < 0)
+			return -1;
 	} else {
 		log_info("replay: scrubber rules are worked out and logged, not applied");
 	}
@@ -221,6 +223,8 @@ static int reload(struct daemon *m, const char *why, char *err, size_t errlen)
 	notify_set_conf(m->notify, c);
 	if (m->mit)
 		mit_set_conf(m->mit, c);
+	if (m->scr && scrubber_lists(m->scr, c, e2, sizeof(e2)) < 0)
+		log_err("reload: %s", e2); /* the lists stay as far as they got */
 	if (!scrubber_equal(m->conf, c))
 		log_warn("reload: the scrubber's interfaces, mode, sampling or pin_dir changed; "
 			 "they take effect when moatd restarts (auto, hold and limits apply now)");

@@ -40,6 +40,7 @@ enum {
 	CONF_MAX_TOP_N = 32,
 	CONF_MAX_EXPORTERS = 4096,
 	CONF_MAX_SAMPLING = 1 << 24, /* FLOW_MAX_SAMPLING */
+	CONF_MAX_LIST = 1 << 21,     /* scrubber allow/deny file entries: SCRUB_MAX_PREFIXES */
 };
 
 /* 1000G: far above any link, and low enough that bits-per-second conversions downstream
@@ -1370,6 +1371,68 @@ static int get_scrub_ifaces(struct ld *ld, const struct node *n)
 static const char *const scrub_modes[] = {
     [SCRUB_MODE_AUTO] = "auto", [SCRUB_MODE_NATIVE] = "native", [SCRUB_MODE_GENERIC] = "generic"};
 
+/* A list file: one prefix or address a line; blank lines and # comments are skipped. Errors
+ * name the config's key and the file's line. Returns 0 or -1 with the error written. */
+static int get_prefix_file(struct ld *ld, const struct node *n, const char *key, char **path,
+			   struct prefix **out, size_t *cnt)
+{
+	char *line = NULL;
+	size_t cap = 0, num = 0, have = 0;
+	struct prefix *v = NULL;
+	FILE *f;
+	int rc = -1;
+
+	if (get_path(ld, n, key, path) < 0)
+		return -1;
+	f = fopen(*path, "re");
+	if (!f)
+		return fail(ld, n, "%s: %s: %s", key, *path, strerror(errno));
+	while (getline(&line, &cap, f) > 0) {
+		char *s = line, *e;
+		num++;
+		if ((e = strchr(s, '#')))
+			*e = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = 0;
+		if (!*s)
+			continue;
+		if (*cnt == CONF_MAX_LIST) {
+			fail(ld, n, "%s: %s: more than %d prefixes", key, *path, CONF_MAX_LIST);
+			goto out;
+		}
+		if (*cnt == have) {
+			size_t nh = have ? have * 2 : 1024;
+			struct prefix *nv = realloc(v, nh * sizeof(*v));
+			if (!nv) {
+				fail(ld, n, "out of memory");
+				goto out;
+			}
+			v = nv;
+			have = nh;
+		}
+		int r = prefix_parse(s, &v[*cnt].addr, &v[*cnt].plen);
+		if (r < 0) {
+			fail(ld, n, "%s: %s:%zu: %s '%.64s'", key, *path, num,
+			     r == -2 ? "host bits set in" : "not a prefix:", s);
+			goto out;
+		}
+		(*cnt)++;
+	}
+	if (ferror(f)) {
+		fail(ld, n, "%s: %s: read error", key, *path);
+		goto out;
+	}
+	rc = 0;
+out:
+	*out = v;
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 static int get_scrubber(struct ld *ld, const struct node *n)
 {
 	static const char *const keys[] = {"interfaces",
@@ -1381,7 +1444,11 @@ static int get_scrubber(struct ld *ld, const struct node *n)
 					   "evidence_packets",
 					   "pin_dir",
 					   "source_pps",
-					   "source_burst"};
+					   "source_burst",
+					   "allow",
+					   "deny",
+					   "allow_file",
+					   "deny_file"};
 	const struct node *val[ARRAY_SIZE(keys)];
 	struct conf *c = ld->c;
 	int m;
@@ -1427,6 +1494,18 @@ static int get_scrubber(struct ld *ld, const struct node *n)
 		return -1;
 	if (val[9] && get_unsigned(ld, val[9], "scrubber.source_burst", 1, 1u << 30,
 				   &c->scrubber.source_burst) < 0)
+		return -1;
+	if (val[10] && get_prefixes(ld, val[10], "scrubber.allow", false, false, true,
+				    &c->scrubber.allow, &c->scrubber.n_allow) < 0)
+		return -1;
+	if (val[11] && get_prefixes(ld, val[11], "scrubber.deny", false, false, true,
+				    &c->scrubber.deny, &c->scrubber.n_deny) < 0)
+		return -1;
+	if (val[12] && get_prefix_file(ld, val[12], "scrubber.allow_file", &c->scrubber.allow_file,
+				       &c->scrubber.allow_f, &c->scrubber.n_allow_f) < 0)
+		return -1;
+	if (val[13] && get_prefix_file(ld, val[13], "scrubber.deny_file", &c->scrubber.deny_file,
+				       &c->scrubber.deny_f, &c->scrubber.n_deny_f) < 0)
 		return -1;
 	return 0;
 }
@@ -1648,6 +1727,12 @@ void conf_free(struct conf *c)
 	free(c->log.file);
 	free(c->scrubber.evidence_dir);
 	free(c->scrubber.pin_dir);
+	free(c->scrubber.allow);
+	free(c->scrubber.deny);
+	free(c->scrubber.allow_file);
+	free(c->scrubber.deny_file);
+	free(c->scrubber.allow_f);
+	free(c->scrubber.deny_f);
 	free(c->control.socket);
 	free(c->path);
 	free(c);
@@ -1880,6 +1965,16 @@ static void print_scrubber(FILE *f, const struct conf *c)
 	print_kv_str(f, "pin_dir", c->scrubber.pin_dir);
 	fprintf(f, "  source_pps: %u\n  source_burst: %u\n", c->scrubber.source_pps,
 		c->scrubber.source_burst);
+	print_prefixes(f, "allow", c->scrubber.allow, c->scrubber.n_allow, 2);
+	print_prefixes(f, "deny", c->scrubber.deny, c->scrubber.n_deny, 2);
+	if (c->scrubber.allow_file) {
+		print_kv_str(f, "allow_file", c->scrubber.allow_file);
+		fprintf(f, "  # %zu prefixes in allow_file\n", c->scrubber.n_allow_f);
+	}
+	if (c->scrubber.deny_file) {
+		print_kv_str(f, "deny_file", c->scrubber.deny_file);
+		fprintf(f, "  # %zu prefixes in deny_file\n", c->scrubber.n_deny_f);
+	}
 }
 
 void conf_print(const struct conf *c, FILE *f)

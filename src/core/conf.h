@@ -158,6 +158,13 @@ struct conf {
 		char *pin_dir;		   /* default /sys/fs/bpf/moat */
 		unsigned source_pps;	   /* per-source limit of rate-limit rules (default 50) */
 		unsigned source_burst;	   /* and its burst (default 100) */
+		/* source allow and deny lists: written in the config, and read from a file (one
+		 * prefix a line) whose contents are not printed back */
+		struct prefix *allow, *deny;
+		size_t n_allow, n_deny;
+		char *allow_file, *deny_file;
+		struct prefix *allow_f, *deny_f;
+		size_t n_allow_f, n_deny_f;
 	} scrubber;
 
 	struct {

@@ -196,6 +196,96 @@ int scrubber_poll(struct scrubber *s, struct mit *m)
 	return n < 0 ? 0 : n;
 }
 
+/* ---- allow and deny lists: the maps made equal to the config ---- */
+
+struct keys {
+	struct scrub_lpm_key *k;
+	size_t n, cap;
+};
+
+static int keys_push(struct keys *v, const struct scrub_lpm_key *k)
+{
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 1024;
+		struct scrub_lpm_key *nk = realloc(v->k, nc * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		v->k = nk;
+		v->cap = nc;
+	}
+	v->k[v->n++] = *k;
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct scrub_lpm_key));
+}
+
+static int collect(void *ctx, const struct scrub_lpm_key *k)
+{
+	return keys_push(ctx, k);
+}
+
+static int want_add(struct keys *v, const struct prefix *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct scrub_lpm_key k;
+		memset(&k, 0, sizeof(k));
+		k.prefixlen = (__u32)p[i].plen;
+		memcpy(k.addr, p[i].addr.b, 16);
+		if (keys_push(v, &k) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int sync_list(struct xdp_scrub *x, enum xdp_scrub_list l, const struct prefix *a, size_t na,
+		     const struct prefix *b, size_t nb, const char *name, char *err, size_t errlen)
+{
+	struct keys want = {0}, have = {0};
+	size_t removed = 0, w = 0;
+	int rc;
+
+	if ((rc = want_add(&want, a, na)) < 0 || (rc = want_add(&want, b, nb)) < 0)
+		goto out;
+	if (want.n)
+		qsort(want.k, want.n, sizeof(*want.k), key_cmp);
+	for (size_t i = 0; i < want.n; i++) /* the file may repeat what the config says */
+		if (!w || key_cmp(&want.k[i], &want.k[w - 1]))
+			want.k[w++] = want.k[i];
+	want.n = w;
+	if ((rc = xdp_scrub_prefix_list(x, l, collect, &have)) < 0)
+		goto out;
+	for (size_t i = 0; i < have.n; i++)
+		if (!want.n || !bsearch(&have.k[i], want.k, want.n, sizeof(*want.k), key_cmp)) {
+			if ((rc = xdp_scrub_prefix_del(x, l, &have.k[i])) < 0 && rc != -ENOENT)
+				goto out;
+			removed++;
+		}
+	rc = want.n ? xdp_scrub_prefix_add_many(x, l, want.k, (unsigned)want.n) : 0;
+	if (rc >= 0) {
+		log_info("scrubber: %s list: %zu entries (%zu were there, %zu removed)", name, want.n,
+			 have.n, removed);
+		rc = 0;
+	}
+out:
+	if (rc < 0)
+		snprintf(err, errlen, "scrubber: cannot write the %s list: %s", name, strerror(-rc));
+	free(want.k);
+	free(have.k);
+	return rc;
+}
+
+int scrubber_lists(struct scrubber *s, const struct conf *c, char *err, size_t errlen)
+{
+	if (sync_list(s->xs[0], XDP_SCRUB_ALLOW, c->scrubber.allow, c->scrubber.n_allow,
+		      c->scrubber.allow_f, c->scrubber.n_allow_f, "allow", err, errlen) < 0)
+		return -1;
+	return sync_list(s->xs[0], XDP_SCRUB_DENY, c->scrubber.deny, c->scrubber.n_deny,
+			 c->scrubber.deny_f, c->scrubber.n_deny_f, "deny", err, errlen);
+}
+
 void scrubber_json(struct scrubber *s, struct json *j)
 {
 	json_key(j, "reasons");

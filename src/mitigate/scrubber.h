@@ -23,6 +23,11 @@ void scrubber_close(struct scrubber *s);
 /* The manager's backend over this scrubber's maps. */
 void scrubber_backend(struct scrubber *s, struct mit_backend *b);
 
+/* Makes the allow and deny lists in the maps what the config says (scrubber.allow, .deny and
+ * their files): adds what is missing, removes what is no longer listed. At start and on reload.
+ * Returns 0 or -1 with err set. */
+int scrubber_lists(struct scrubber *s, const struct conf *c, char *err, size_t errlen);
+
 /* Hands every waiting sample to mit_sample. Returns how many. */
 int scrubber_poll(struct scrubber *s, struct mit *m);
 

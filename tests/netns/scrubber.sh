@@ -8,7 +8,8 @@
 # least 99% of the attack packets that reach prot0 after the rule is in place are dropped at XDP;
 # at least 99% of the client's requests succeed during the flood; an IPv6 reflection flood gets
 # a source-port-53 drop rule; a rule by hand drops what it says and goes on `rule del`; bad rule
-# words are refused; the evidence pcap holds the flood's packets; the program and its rules stay
+# words are refused; a deny list (inline and from a file) applied by `moatctl reload` cuts the
+# client off over both families and lifting it serves it again; the evidence pcap holds the flood's packets; the program and its rules stay
 # when moatd stops, the next moatd takes them over and ends them after the hold; moatd --unload
 # removes everything.
 . "$MOAT_ROOT/tests/replay/lib.sh"
@@ -168,6 +169,25 @@ check "rule del" ctl rule del "$mid"
 check "deleted rule gone from the list" sh -c "! '$MOATCTL' -s '$T/ctl.sock' --json rule list | jq -e '.rules[] | select(.id==$mid)' >/dev/null"
 check "mitigation_end for the deleted rule" \
 	sh -c "jq -e 'select(.event==\"mitigation_end\" and .rule_id==$mid and .reason==\"deleted by operator\")' '$T/ev.json' >/dev/null"
+
+# ---- deny list from the config and a list file, applied by moatctl reload, then lifted ----
+cp "$T/moat.yaml" "$T/moat.yaml.orig"
+echo "2001:db8:c::/64   # the client's IPv6 network" >"$T/deny.txt"
+sed "s|^  pin_dir:|  deny: [192.0.2.66/32]\n  deny_file: $T/deny.txt\n  pin_dir:|" "$T/moat.yaml.orig" >"$T/moat.yaml"
+check "moatctl reload with a deny list" ctl reload
+check "the denied client gets nothing over IPv4" \
+	sh -c "! ip netns exec '$SLAB_CLI' curl -s -o /dev/null --max-time 1 http://198.51.100.5/index.bin"
+check "nor over IPv6 (the list file)" \
+	sh -c "! ip netns exec '$SLAB_CLI' curl -6 -s -o /dev/null --max-time 1 'http://[2001:db8:5::5]/index.bin'"
+dd=$(ctl --json status | jq '.scrubber.reasons.deny_list.dropped_packets')
+check "dropped by the deny list at XDP: $dd packets" [ "${dd:-0}" -gt 0 ]
+check "the log says so: $(grep -o 'deny list: [0-9]* entries[^)]*)' "$T/moatd.log" | tail -1)" \
+	grep -q "deny list: 2 entries" "$T/moatd.log"
+cp "$T/moat.yaml.orig" "$T/moat.yaml"
+check "moatctl reload without it" ctl reload
+check "the client is served again" \
+	slab_cli curl -s -o /dev/null --max-time 2 http://198.51.100.5/index.bin
+check "the list is empty again" grep -q "deny list: 0 entries (2 were there, 2 removed)" "$T/moatd.log"
 
 # ---- evidence: the SYN flood's samples as a pcap ----
 aid=$(echo "$start" | jq -r .id)

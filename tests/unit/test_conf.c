@@ -335,6 +335,61 @@ static void test_limits(void)
 	CHECK_STR(small, "t.yaml:");
 }
 
+/* scrubber.deny_file / allow_file: one prefix a line, comments and blank lines skipped, errors
+ * naming the key and the file's line */
+static void test_list_files(void)
+{
+	char path[] = "/tmp/moat-deny-XXXXXX", yaml[512], want[512];
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("# a blocklist\n\n203.0.113.0/24   # a comment\n  2001:db8:bad::/48\n"
+	      "198.51.100.7\n\t\r\n",
+	      f);
+	fclose(f);
+	snprintf(yaml, sizeof(yaml),
+		 "networks: [198.51.100.0/24]\nscrubber: {interfaces: [eth1], deny_file: %s, "
+		 "allow_file: %s}\n",
+		 path, path);
+	struct conf *c = load(yaml);
+	CHECK(c != NULL);
+	if (c) {
+		char s[64];
+		CHECK_EQ(c->scrubber.n_deny_f, 3);
+		CHECK_EQ(c->scrubber.n_allow_f, 3);
+		CHECK_STR(prefix_str(&c->scrubber.deny_f[0].addr, c->scrubber.deny_f[0].plen, s,
+				     sizeof(s)),
+			  "203.0.113.0/24");
+		CHECK_STR(prefix_str(&c->scrubber.deny_f[1].addr, c->scrubber.deny_f[1].plen, s,
+				     sizeof(s)),
+			  "2001:db8:bad::/48");
+		CHECK_STR(prefix_str(&c->scrubber.deny_f[2].addr, c->scrubber.deny_f[2].plen, s,
+				     sizeof(s)),
+			  "198.51.100.7/32");
+		CHECK_STR(c->scrubber.deny_file, path);
+		conf_free(c);
+	}
+	f = fopen(path, "w");
+	fputs("203.0.113.0/24\n203.0.113.9/24\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof(yaml),
+		 "networks: [198.51.100.0/24]\nscrubber: {interfaces: [eth1], deny_file: %s}\n",
+		 path);
+	snprintf(want, sizeof(want),
+		 "t.yaml:2:43: scrubber.deny_file: %s:2: host bits set in '203.0.113.9/24'", path);
+	load_bad(yaml, strlen(yaml), want);
+	f = fopen(path, "w");
+	fputs("203.0.113.0/24\nbogus\n", f);
+	fclose(f);
+	snprintf(want, sizeof(want), "t.yaml:2:43: scrubber.deny_file: %s:2: not a prefix: 'bogus'",
+		 path);
+	load_bad(yaml, strlen(yaml), want);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	check_dir(argc > 1 ? argv[1] : "tests/conf");
@@ -346,5 +401,6 @@ int main(int argc, char **argv)
 	test_sections();
 	test_names();
 	test_limits();
+	test_list_files();
 	return t_done("test_conf");
 }

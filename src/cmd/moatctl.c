@@ -43,6 +43,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands (moatd decides what it supports; others come back as errors):\n"
 		"  status                        the daemon's state\n"
+		"  reload                        reload the configuration (as SIGHUP)\n"
 		"  rule list                     mitigation rules with their counters\n"
 		"  rule add TARGET [MATCH...] ACTION\n"
 		"                                add a manual rule; ACTION is drop, pass or\n"

@@ -8,7 +8,7 @@
  * prefixes; maps userspace marks empty are not looked up);
  * destination with rules: first matching rule decides (drop, pass, rate limit per source);
  * destination under attack: drop UDP from amplification ports; else pass. The verdict, its reason
- * and the rule are counted at one place (out:), and dropped packets are sampled there.
+ * and the rule are counted in one function (done, inlined at each exit), which also samples drops.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -76,14 +76,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } exact6 SEC(".maps");
 
-/* Which maps have entries: one __u32 of enum scrub_nonempty bits (scrub.h) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} nonempty SEC(".maps");
+/* Which maps have entries, and whether drops are sampled: enum scrub_nonempty bits (scrub.h).
+ * A global in its own section, so that libbpf makes it a one-entry array map of its own, which
+ * userspace pins and reuses like the others ("data_nonempty"): the program reads it with one
+ * load, not a map lookup. Until userspace writes it, every bit is set: every map is looked up. */
+__u32 ne_bits SEC(".data.nonempty") = ~0U;
 
 /* kernel hash maps use a random per-map seed, so sources cannot aim at buckets */
 struct {
@@ -155,6 +152,7 @@ struct ip6_ext {
 struct pkt {
 	struct scrub_addr src, dst;
 	__be32 src4; /* IPv4 source as in the header (or in a mapped IPv6 source) */
+	__be32 dst4; /* IPv4 destination; src and dst are mapped from src4 and dst4 by map_addrs */
 	__u32 l3len;
 	__u16 sport, dport;
 	__u8 family, proto, ttl, tcp_flags, frag;
@@ -169,6 +167,16 @@ static __always_inline void map4(struct scrub_addr *a, __be32 v4)
 	a->a[10] = 0xff;
 	a->a[11] = 0xff;
 	__builtin_memcpy(&a->a[12], &v4, 4);
+}
+
+/* src and dst of an IPv4 packet in the mapped space: needed only past the exact lookup (tries,
+ * targets, rate-limit buckets), so not done by parse_ip4 */
+static __always_inline void map_addrs(struct pkt *p)
+{
+	if (p->family != 4)
+		return;
+	map4(&p->src, p->src4);
+	map4(&p->dst, p->dst4);
 }
 
 /* TCP flag combinations no stack sends: clear scans and floods, not judgment calls. */
@@ -263,8 +271,7 @@ static __always_inline __u32 parse_ip4(struct pkt *p, void *l3, void *end)
 	p->l3len = tot;
 	p->src4 = ip->saddr;
 	p->src_is4 = 1;
-	map4(&p->src, ip->saddr);
-	map4(&p->dst, ip->daddr);
+	p->dst4 = ip->daddr; /* src and dst: by map_addrs, only if needed */
 	fo = bpf_ntohs(ip->frag_off);
 	if (fo & 0x1fff)
 		p->frag = SCRUB_FRAG_LATER;
@@ -491,20 +498,35 @@ static __always_inline void count(void *map, __u32 key, __u64 bytes, int drop)
 	}
 }
 
-static __always_inline void sample(struct xdp_md *ctx, __u32 reason, __u32 rule, __u32 len)
+/* A reason is a pass or a drop by itself (scrub.h): its counter's dropped_* are not written here
+ * but derived by userspace (xdp_scrub_reason_counter), two fewer writes per packet. */
+static __always_inline void count_reason(__u32 key, __u64 bytes)
+{
+	struct scrub_counter *c = bpf_map_lookup_elem(&reason_stats, &key);
+
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += bytes;
+}
+
+/* Called for a drop when userspace has set NE_SAMPLE (sampling configured): not inlined, so that
+ * the verdict paths stay short. */
+static __noinline void sample(struct xdp_md *ctx, __u32 reason, __u32 rule, __u32 len)
 {
 #if SCRUB_SAMPLE
 	__u32 zero = 0, n = len;
-	struct scrub_config *cf = bpf_map_lookup_elem(&config, &zero);
+	struct scrub_config *cf;
 	struct scrub_sample *s;
 
+	cf = bpf_map_lookup_elem(&config, &zero);
 	if (!cf || !cf->sample_every)
 		return;
 	if (cf->sample_every > 1 && bpf_get_prandom_u32() % cf->sample_every)
 		return;
 	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
 	if (!s) {
-		count(&reason_stats, SCRUB_R_SAMPLE_LOST, len, 0);
+		count_reason(SCRUB_R_SAMPLE_LOST, len);
 		return;
 	}
 	s->ts_ns = bpf_ktime_get_ns();
@@ -527,27 +549,40 @@ static __always_inline void sample(struct xdp_md *ctx, __u32 reason, __u32 rule,
 #endif
 }
 
+/* The verdict: counted by reason and by rule, sampled if a drop and sampling is on (ne: the
+ * nonempty word). Inlined at each exit, where reason, rule and drop are mostly constants. */
+static __always_inline int done(struct xdp_md *ctx, __u32 ne, __u32 reason, __u32 rule, __u32 len,
+				int drop)
+{
+	count_reason(reason, len);
+	if (rule != SCRUB_NO_RULE)
+		count(&rule_stats, rule, len, drop);
+	if (drop && (ne & NE_SAMPLE))
+		sample(ctx, reason, rule, len);
+	return drop ? XDP_DROP : XDP_PASS;
+}
+
 SEC("xdp")
 int scrub(struct xdp_md *ctx)
 {
 	__u32 len = ctx->data_end - ctx->data;
-	__u32 reason, rule = SCRUB_NO_RULE, zero = 0, n, *ne, x = 0;
-	int verdict = XDP_PASS;
+	__u32 reason, n, x = 0;
 	struct scrub_lpm_key k;
 	struct scrub_target *t;
-	struct pkt p = {};
+	struct pkt p;
 
+	/* src and dst are written before they are read (parse_ip6, map_addrs): zero the rest */
+	__builtin_memset(&p.src4, 0, sizeof(p) - __builtin_offsetof(struct pkt, src4));
+
+	/* which maps to look up, and whether drops are sampled (also for drops by parse) */
+	n = *(volatile __u32 *)&ne_bits;
 	reason = parse(ctx, &p);
 	if (reason == SCRUB_R_NOT_IP)
-		goto out;
-	if (reason) {
-		verdict = XDP_DROP;
-		goto out;
-	}
+		return done(ctx, n, SCRUB_R_NOT_IP, SCRUB_NO_RULE, len, 0);
+	if (reason)
+		return done(ctx, n, reason, SCRUB_NO_RULE, len, 1);
 
 	/* allow before deny; in each, the exact address before the trie */
-	ne = bpf_map_lookup_elem(&nonempty, &zero);
-	n = ne ? *ne : ~0U;
 	if (n & (p.src_is4 ? NE_EXACT4 : NE_EXACT6)) {
 		__u32 *v = p.src_is4 ? bpf_map_lookup_elem(&exact4, &p.src4)
 				     : bpf_map_lookup_elem(&exact6, &p.src);
@@ -555,23 +590,29 @@ int scrub(struct xdp_md *ctx)
 		if (v)
 			x = *v;
 	}
-	k.prefixlen = 128;
-	__builtin_memcpy(k.addr, p.src.a, 16);
-	if ((x & EXACT_ALLOW) || ((n & NE_ALLOW_PREFIX) && bpf_map_lookup_elem(&allow_v, &k))) {
-		reason = SCRUB_R_ALLOW;
-		goto out;
+	/* the tries (and their key) only if the exact address did not already allow; a trie's
+	 * match is added to x as the exact list's bit */
+	if (!(x & EXACT_ALLOW) && (n & (NE_ALLOW_PREFIX | NE_DENY_PREFIX))) {
+		map_addrs(&p);
+		k.prefixlen = 128;
+		__builtin_memcpy(k.addr, p.src.a, 16);
+		if ((n & NE_ALLOW_PREFIX) && bpf_map_lookup_elem(&allow_v, &k))
+			x |= EXACT_ALLOW;
+		else if (!(x & EXACT_DENY) && (n & NE_DENY_PREFIX) &&
+			 bpf_map_lookup_elem(&deny_v, &k))
+			x |= EXACT_DENY;
 	}
-	if ((x & EXACT_DENY) || ((n & NE_DENY_PREFIX) && bpf_map_lookup_elem(&deny_v, &k))) {
-		reason = SCRUB_R_DENY;
-		verdict = XDP_DROP;
-		goto out;
-	}
+	if (x & EXACT_ALLOW)
+		return done(ctx, n, SCRUB_R_ALLOW, SCRUB_NO_RULE, len, 0);
+	if (x & EXACT_DENY)
+		return done(ctx, n, SCRUB_R_DENY, SCRUB_NO_RULE, len, 1);
 
 	if (!(n & NE_TARGETS))
-		goto out;
+		return done(ctx, n, SCRUB_R_PASS, SCRUB_NO_RULE, len, 0);
+	map_addrs(&p);
 	t = bpf_map_lookup_elem(&targets, &p.dst);
 	if (!t)
-		goto out;
+		return done(ctx, n, SCRUB_R_PASS, SCRUB_NO_RULE, len, 0);
 	for (int i = 0; i < SCRUB_TARGET_RULES; i++) {
 		struct scrub_rule *r;
 		__u32 id;
@@ -582,31 +623,16 @@ int scrub(struct xdp_md *ctx)
 		r = bpf_map_lookup_elem(&rules, &id);
 		if (!r || r->action == SCRUB_ACT_NONE || !rule_match(r, &p))
 			continue;
-		rule = id;
-		if (r->action == SCRUB_ACT_DROP) {
-			reason = SCRUB_R_RULE_DROP;
-			verdict = XDP_DROP;
-		} else if (r->action == SCRUB_ACT_PASS) {
-			reason = SCRUB_R_RULE_PASS;
-		} else if (ratelimit_ok(r, id, &p)) {
-			reason = SCRUB_R_RATE_PASS;
-		} else {
-			reason = SCRUB_R_RATE_DROP;
-			verdict = XDP_DROP;
-		}
-		goto out;
+		if (r->action == SCRUB_ACT_DROP)
+			return done(ctx, n, SCRUB_R_RULE_DROP, id, len, 1);
+		if (r->action == SCRUB_ACT_PASS)
+			return done(ctx, n, SCRUB_R_RULE_PASS, id, len, 0);
+		if (ratelimit_ok(r, id, &p))
+			return done(ctx, n, SCRUB_R_RATE_PASS, id, len, 0);
+		return done(ctx, n, SCRUB_R_RATE_DROP, id, len, 1);
 	}
 	if ((t->flags & SCRUB_T_ATTACK) && p.proto == IPPROTO_UDP && p.frag != SCRUB_FRAG_LATER &&
-	    amp_port(p.sport)) {
-		reason = SCRUB_R_AMP;
-		verdict = XDP_DROP;
-	}
-
-out:
-	count(&reason_stats, reason, len, verdict == XDP_DROP);
-	if (rule != SCRUB_NO_RULE)
-		count(&rule_stats, rule, len, verdict == XDP_DROP);
-	if (verdict == XDP_DROP)
-		sample(ctx, reason, rule, len);
-	return verdict;
+	    amp_port(p.sport))
+		return done(ctx, n, SCRUB_R_AMP, SCRUB_NO_RULE, len, 1);
+	return done(ctx, n, SCRUB_R_PASS, SCRUB_NO_RULE, len, 0);
 }

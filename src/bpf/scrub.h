@@ -67,7 +67,9 @@ enum scrub_tcp_flag {
 	SCRUB_TCP_URG = 0x20,
 };
 
-/* Why a packet got its verdict: one counter each (map reason_stats), and in every sample. */
+/* Why a packet got its verdict: one counter each (map reason_stats), and in every sample. Each
+ * reason but SCRUB_R_SAMPLE_LOST is a pass or a drop by itself: the data plane counts a reason's
+ * packets and bytes, and xdp_scrub_reason_counter derives its dropped_* from them. */
 enum scrub_reason {
 	SCRUB_R_PASS = 0,  /* nothing matched */
 	SCRUB_R_NOT_IP,	   /* passed: not IPv4/IPv6 (ARP, LLDP, ...) */
@@ -93,8 +95,9 @@ enum scrub_exact {
 	EXACT_DENY = 1 << 1,
 };
 
-/* Map nonempty: one __u32 saying which maps have entries, so that an empty map costs no lookup
- * (8-15 ns each). Userspace sets a bit after inserting and clears it once the map is empty, and
+/* The nonempty word (a global of scrub.bpf.c, pinned as data_nonempty): one __u32 saying which
+ * maps have entries, so that an empty map costs no lookup (8-15 ns each), and whether drops are
+ * sampled. Userspace sets a bit after inserting and clears it once the map is empty, and
  * recomputes them when it opens pinned maps: a bit set over an empty map costs a lookup, a bit
  * clear over a non-empty map would hide it. */
 enum scrub_nonempty {
@@ -103,6 +106,9 @@ enum scrub_nonempty {
 	NE_ALLOW_PREFIX = 1 << 2,
 	NE_DENY_PREFIX = 1 << 3,
 	NE_TARGETS = 1 << 4,
+	/* not a map: config.sample_every is non-zero, so a drop looks config up (xdp_scrub_config
+	 * keeps it, ne_sync recomputes it from a pinned config) */
+	NE_SAMPLE = 1 << 5,
 	/* userspace bookkeeping only: an exact entry may carry this list's bit (set before
 	 * inserting, cleared when both exact maps are empty), so inserts into the other list need
 	 * not read the old values to keep it */

@@ -64,7 +64,7 @@ static int open_one(const struct conf *c, struct xdp_scrub **x, char *err, size_
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "scrubber: cannot load the XDP program: %s%s", strerror(-rc),
-			 rc == -EPERM ? " (needs CAP_BPF, CAP_NET_ADMIN and a raised memlock)"
+			 rc == -EPERM ? " (needs CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and a raised memlock)"
 				      : "");
 		return -1;
 	}

@@ -102,6 +102,20 @@ int xdp_scrub_open(struct xdp_scrub **out, const char *pin_dir)
 			if (err)
 				goto fail;
 		}
+	} else {
+		/* the nonempty word is a global (a map of its own, see scrub.bpf.c), which libbpf
+		 * does not pin by itself: pinned like the others, so that every scrubber on these
+		 * maps, and the next run's, shares it */
+		char path[PATH_MAX];
+
+		if (snprintf(path, sizeof(path), "%s/data_nonempty", pin_dir) >=
+		    (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto fail;
+		}
+		err = bpf_map__set_pin_path(x->skel->maps.data_nonempty, path);
+		if (err)
+			goto fail;
 	}
 	err = scrub__load(x->skel);
 	if (err)
@@ -238,17 +252,25 @@ int xdp_scrub_detach(struct xdp_scrub *x)
 	return err;
 }
 
+static int ne_update(struct xdp_scrub *x, __u32 set, __u32 clear);
+
+/* NE_SAMPLE tells the data plane to look config up on a drop; the config and the bit are in
+ * pinned maps every scrubber on them shares. */
 int xdp_scrub_config(struct xdp_scrub *x, const struct scrub_config *c)
 {
 	__u32 zero = 0;
+	int err =
+	    bpf_map__update_elem(x->skel->maps.config, &zero, sizeof(zero), c, sizeof(*c), BPF_ANY);
 
-	return bpf_map__update_elem(x->skel->maps.config, &zero, sizeof(zero), c, sizeof(*c),
-				    BPF_ANY);
+	if (err)
+		return err;
+	return c->sample_every ? ne_update(x, NE_SAMPLE, 0) : ne_update(x, 0, NE_SAMPLE);
 }
 
 /* Lists. Exact addresses of both lists are in exact4 (IPv4 /32, keyed by the 4 address bytes)
  * or exact6 (other /128s), the value saying which lists hold the address (EXACT_*); shorter
- * prefixes are in the list's LPM trie. Map nonempty says which maps have entries (NE_*, both in
+ * prefixes are in the list's LPM trie. The nonempty word (a global of the program, pinned as
+ * data_nonempty) says which maps have entries and whether drops are sampled (NE_*, both in
  * scrub.h), so that the data plane skips empty ones. */
 
 static __u32 exact_bit(enum xdp_scrub_list l)
@@ -317,7 +339,7 @@ static int ne_get(struct xdp_scrub *x, __u32 *bits)
 {
 	__u32 zero = 0;
 
-	return bpf_map__lookup_elem(x->skel->maps.nonempty, &zero, sizeof(zero), bits,
+	return bpf_map__lookup_elem(x->skel->maps.data_nonempty, &zero, sizeof(zero), bits,
 				    sizeof(*bits), 0);
 }
 
@@ -332,8 +354,8 @@ static int ne_update(struct xdp_scrub *x, __u32 set, __u32 clear)
 	nb = (bits | set) & ~clear;
 	if (nb == bits)
 		return 0;
-	return bpf_map__update_elem(x->skel->maps.nonempty, &zero, sizeof(zero), &nb, sizeof(nb),
-				    BPF_ANY);
+	return bpf_map__update_elem(x->skel->maps.data_nonempty, &zero, sizeof(zero), &nb,
+				    sizeof(nb), BPF_ANY);
 }
 
 /* Recomputes the data plane's bits from what the maps hold: after deletions, and when opening
@@ -348,9 +370,17 @@ static int ne_sync(struct xdp_scrub *x)
 	    {x->skel->maps.allow_v, NE_ALLOW_PREFIX}, {x->skel->maps.deny_v, NE_DENY_PREFIX},
 	    {x->skel->maps.targets, NE_TARGETS},
 	};
-	__u32 set = 0, clear = 0, bits;
+	struct scrub_config cf;
+	__u32 set = 0, clear = 0, bits, zero = 0;
 	int err;
 
+	err = bpf_map__lookup_elem(x->skel->maps.config, &zero, sizeof(zero), &cf, sizeof(cf), 0);
+	if (err)
+		return err;
+	if (cf.sample_every)
+		set |= NE_SAMPLE;
+	else
+		clear |= NE_SAMPLE;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		int e = map_empty(maps[i].m);
 
@@ -810,11 +840,35 @@ int xdp_scrub_rule_counter(struct xdp_scrub *x, __u32 id, struct scrub_counter *
 	return counter_sum(x, x->skel->maps.rule_stats, id, c);
 }
 
+/* The data plane counts a reason's packets and bytes only: whether they were dropped follows from
+ * the reason. */
+static int reason_drops(__u32 reason)
+{
+	switch (reason) {
+	case SCRUB_R_DENY:
+	case SCRUB_R_RULE_DROP:
+	case SCRUB_R_RATE_DROP:
+	case SCRUB_R_AMP:
+	case SCRUB_R_BAD_HDR:
+	case SCRUB_R_BAD_TCP_FLAGS:
+	case SCRUB_R_TINY_FRAG:
+		return 1;
+	}
+	return 0;
+}
+
 int xdp_scrub_reason_counter(struct xdp_scrub *x, __u32 reason, struct scrub_counter *c)
 {
+	int err;
+
 	if (reason >= SCRUB_R_MAX)
 		return -ERANGE;
-	return counter_sum(x, x->skel->maps.reason_stats, reason, c);
+	err = counter_sum(x, x->skel->maps.reason_stats, reason, c);
+	if (err)
+		return err;
+	c->dropped_packets = reason_drops(reason) ? c->packets : 0;
+	c->dropped_bytes = reason_drops(reason) ? c->bytes : 0;
+	return 0;
 }
 
 static int sample_event(void *ctx, void *data, size_t size)

@@ -1199,6 +1199,117 @@ static void test_million(void)
 	free(k);
 }
 
+/* the nonempty word, as the data plane reads it (pinned as data_nonempty) */
+static __u32 ne_word(const char *dir)
+{
+	char path[128];
+	__u32 zero = 0, v = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data_nonempty", dir);
+	fd = bpf_obj_get(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return 0;
+	CHECK_EQ(bpf_map_lookup_elem(fd, &zero, &v), 0);
+	close(fd);
+	return v;
+}
+
+static void ne_word_set(const char *dir, __u32 v)
+{
+	char path[128];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data_nonempty", dir);
+	fd = bpf_obj_get(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_EQ(bpf_map_update_elem(fd, &zero, &v, BPF_ANY), 0);
+	close(fd);
+}
+
+/* moatd opens a scrubber per interface on the same pinned maps and configures the first: the
+ * nonempty word (lists, sampling) is shared, so a second scrubber's program drops and samples
+ * alike; a reopen recomputes the word (NE_SAMPLE from the pinned config too); reason counters
+ * derive dropped_* from the reason */
+static void test_shared(const char *dir)
+{
+	struct scrub_config on = {.sample_every = 1}, off = {0};
+	struct scrub_lpm_key d = pfx("198.51.100.7");
+	struct pk p = UDP4("198.51.100.7", "192.0.2.1", 1, 2),
+		  q = UDP4("198.51.100.8", "192.0.2.1", 1, 2);
+	struct scrub_counter d0, d1, p0, p1;
+	struct xdp_scrub *y = NULL;
+	struct got g = {0};
+	struct built b;
+	int fy;
+
+	CHECK_EQ(xdp_scrub_open(&y, dir), 0);
+	if (!y)
+		return;
+	fy = xdp_scrub_prog_fd(y);
+	build(&p, &b);
+	CHECK_EQ(xdp_scrub_samples(X, on_sample, &g, 0) >= 0, 1); /* drain */
+	CHECK_EQ(xdp_scrub_config(X, &off), 0);
+	CHECK_EQ(ne_word(dir) & NE_SAMPLE, 0);
+	CHECK_EQ(xdp_scrub_prefix_add(X, XDP_SCRUB_DENY, &d), 0);
+	CHECK(ne_word(dir) & NE_EXACT4);
+	d0 = reason(SCRUB_R_DENY);
+	p0 = reason(SCRUB_R_PASS);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = b.buf, .data_size_in = b.len);
+
+		CHECK_EQ(bpf_prog_test_run_opts(fy, &o), 0);
+		CHECK_EQ(o.retval, XDP_DROP); /* added through X, dropped by y's program */
+	}
+	g.n = 0;
+	CHECK_EQ(xdp_scrub_samples(X, on_sample, &g, 10), 0); /* not sampling */
+	CHECK_EQ(xdp_scrub_config(X, &on), 0);
+	CHECK(ne_word(dir) & NE_SAMPLE);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = b.buf, .data_size_in = b.len);
+
+		CHECK_EQ(bpf_prog_test_run_opts(fy, &o), 0);
+		CHECK_EQ(o.retval, XDP_DROP);
+	}
+	CHECK_EQ(xdp_scrub_samples(y, on_sample, &g, 100), 1); /* configured through X */
+	CHECK_EQ(g.s.reason, SCRUB_R_DENY);
+	CHECK_EQ(run(&q), XDP_PASS);
+	d1 = reason(SCRUB_R_DENY);
+	p1 = reason(SCRUB_R_PASS);
+	CHECK_EQ(d1.packets - d0.packets, 2);
+	CHECK_EQ(d1.dropped_packets - d0.dropped_packets, 2);
+	CHECK_EQ(d1.dropped_bytes - d0.dropped_bytes, 2 * (__u64)b.len);
+	CHECK_EQ(d1.dropped_bytes, d1.bytes);
+	CHECK_EQ(p1.packets - p0.packets, 1);
+	CHECK_EQ(p1.dropped_packets, 0);
+	CHECK_EQ(p1.dropped_bytes, 0);
+	xdp_scrub_close(y);
+
+	/* a word that lost its bits (an older moat's, or cleared): the reopen recomputes it */
+	ne_word_set(dir, 0);
+	xdp_scrub_close(X);
+	X = NULL;
+	CHECK_EQ(xdp_scrub_open(&X, dir), 0);
+	if (!X)
+		exit(t_done("test_xdp"));
+	CHECK((ne_word(dir) & (NE_SAMPLE | NE_EXACT4)) == (NE_SAMPLE | NE_EXACT4));
+	CHECK_EQ(run(&p), XDP_DROP);
+	g.n = 0;
+	CHECK_EQ(xdp_scrub_samples(X, on_sample, &g, 100), 1);
+	CHECK_EQ(xdp_scrub_config(X, &off), 0);
+	CHECK_EQ(ne_word(dir) & NE_SAMPLE, 0);
+	CHECK_EQ(run(&p), XDP_DROP);
+	g.n = 0;
+	CHECK_EQ(xdp_scrub_samples(X, on_sample, &g, 10), 0);
+	CHECK_EQ(xdp_scrub_prefix_del(X, XDP_SCRUB_DENY, &d), 0);
+	CHECK_EQ(ne_word(dir) & NE_EXACT4, 0);
+	CHECK_EQ(run(&p), XDP_PASS);
+}
+
 static int sh(const char *fmt, ...)
 {
 	char cmd[1024];
@@ -1294,6 +1405,7 @@ int main(void)
 	test_invalid();
 	test_samples();
 	test_pin_reuse(dir);
+	test_shared(dir);
 	test_attach();
 	CHECK_EQ(xdp_scrub_unpin(X), 0);
 	CHECK_EQ(rmdir(dir), 0);

@@ -6,12 +6,13 @@ set -e
 PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
       iproute2 iputils-ping ethtool tcpdump jq procps psmisc man-db groff-base
       softflowd pmacct
-      libbpf-dev bpftool xdp-tools nftables netsniff-ng hping3 curl python3"
+      libbpf-dev bpftool xdp-tools nftables netsniff-ng hping3 curl python3
+      bird2 gobgpd"
 # libbpf-dev, bpftool: the XDP scrubber (clang -target bpf, bpftool gen skeleton, libbpf loader);
 # the BPF C uses <linux/bpf.h> from linux-libc-dev, so no kernel headers are needed.
 # xdp-tools, nftables: the peers of the XDP benchmarks; netsniff-ng: trafgen, their generator.
 # hping3 (the flood), curl (the client) and python3 (its http.server is the web server): the
-# scrubber's end-to-end test and the demo.
+# scrubber's end-to-end test and the demo. bird2, gobgpd: the real BGP peers of the BGP tests.
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -31,10 +32,10 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing
 }
-# softflowd and pmacct are used as exporters by the tests, never as services: a packaged daemon
-# left running would export this machine's own traffic somewhere
+# softflowd, pmacct, BIRD and GoBGP are run by the tests, never as services: a packaged daemon
+# left running would export this machine's traffic somewhere or hold the BGP port
 if command -v systemctl >/dev/null 2>&1; then
-	for s in softflowd pmacctd nfacctd sfacctd; do
+	for s in softflowd pmacctd nfacctd sfacctd bird gobgpd; do
 		systemctl disable --now "$s" >/dev/null 2>&1 || true
 	done
 fi

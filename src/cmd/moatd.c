@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bgp/policy.h"
+#include "bgp/speaker.h"
 #include "capture/capture.h"
 #include "core/clock.h"
 #include "core/conf.h"
@@ -89,6 +91,8 @@ struct daemon {
 	struct ctl *ctl;
 	uint64_t started_ns;
 	bool replay;
+	struct bgp_speaker *bgp; /* NULL: no bgp section, or a replay */
+	struct bgpp *bgpp;	 /* the BGP policy when bgp is configured */
 };
 
 /* mitigation events go to the event log (which a reload may open later) */
@@ -131,8 +135,77 @@ static int setup_mitigation(struct daemon *m, char *err, size_t errlen)
 				 m->conf->scrubber.pin_dir);
 	}
 	det_subscribe(m->det, mit_event, m->mit);
-	det_on_tick(m->det, mit_tick, m->mit);
 	return 0;
+}
+
+static int b_announce(void *arg, const struct bgp_out_route *r)
+{
+	return arg ? bgp_speaker_announce(arg, r) : 0;
+}
+
+static int b_withdraw(void *arg, uint64_t id)
+{
+	return arg ? bgp_speaker_withdraw(arg, id) : 0;
+}
+
+/* The BGP speaker (live) and the policy that feeds it; in a replay the policy alone, its
+ * announcements logged but sent nowhere. */
+static int setup_bgp(struct daemon *m, char *err, size_t errlen)
+{
+	const struct conf *c = m->conf;
+	struct bgp_peer_conf peers[CONF_MAX_BGP_PEERS];
+
+	if (!c->bgp.enabled)
+		return 0;
+	if (!m->replay) {
+		struct bgp_speaker_conf sc = {
+		    .local_as = c->bgp.local_as,
+		    .router_id = c->bgp.router_id,
+		    .peers = peers,
+		    .n_peers = c->bgp.n_peers,
+		    .listen_addr = c->bgp.listen_addr,
+		    .listen_port = c->bgp.listen[0] ? c->bgp.listen_port : 0,
+		};
+		memset(peers, 0, sizeof(peers));
+		for (size_t i = 0; i < c->bgp.n_peers; i++) {
+			const struct bgp_peer_cfg *p = &c->bgp.peers[i];
+			peers[i].addr = p->addr;
+			peers[i].port = p->port;
+			peers[i].remote_as = p->remote_as;
+			peers[i].families = p->families;
+			snprintf(peers[i].md5, sizeof(peers[i].md5), "%s", p->md5);
+			peers[i].passive = p->passive;
+			peers[i].hold_time = p->hold_time;
+		}
+		m->bgp = bgp_speaker_new(&sc, emit_line, m, err, errlen);
+		if (!m->bgp || bgp_speaker_start(m->bgp, err, errlen) < 0)
+			return -1;
+		log_info("bgp: AS %u, %zu peer(s)%s%s", c->bgp.local_as, c->bgp.n_peers,
+			 c->bgp.listen[0] ? ", listening on " : "", c->bgp.listen);
+	} else {
+		log_info("replay: BGP announcements are worked out and logged, not sent");
+	}
+	struct bgpp_backend b = {.arg = m->bgp, .announce = b_announce, .withdraw = b_withdraw};
+	m->bgpp = bgpp_new(c, &b, !m->replay, emit_line, m);
+	if (!m->bgpp) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!m->replay && bgpp_restore(m->bgpp, realtime_ns(), err, errlen) < 0)
+		return -1;
+	det_subscribe(m->det, bgpp_event, m->bgpp);
+	return 0;
+}
+
+/* The detector's tick hook: holds of scrubber rules and BGP routes */
+static void on_tick(void *arg, uint64_t now_ns)
+{
+	struct daemon *m = arg;
+
+	if (m->mit)
+		mit_tick(m->mit, now_ns);
+	if (m->bgpp)
+		bgpp_tick(m->bgpp, now_ns);
 }
 
 static int setup_sinks(struct daemon *m, char *err, size_t errlen)
@@ -223,6 +296,8 @@ static int reload(struct daemon *m, const char *why, char *err, size_t errlen)
 	notify_set_conf(m->notify, c);
 	if (m->mit)
 		mit_set_conf(m->mit, c);
+	if (m->bgpp)
+		bgpp_set_conf(m->bgpp, c);
 	if (m->scr && scrubber_lists(m->scr, c, e2, sizeof(e2)) < 0)
 		log_err("reload: %s", e2); /* the lists stay as far as they got */
 	if (!scrubber_equal(m->conf, c))
@@ -348,8 +423,10 @@ static int run_replay(struct daemon *m, const char *path, uint64_t seed, char *e
 		snprintf(err, errlen, "cannot attach the capture shard");
 		return -1;
 	}
-	if (setup_sinks(m, err, errlen) < 0 || setup_mitigation(m, err, errlen) < 0)
+	if (setup_sinks(m, err, errlen) < 0 || setup_mitigation(m, err, errlen) < 0 ||
+	    setup_bgp(m, err, errlen) < 0)
 		return -1;
+	det_on_tick(m->det, on_tick, m);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (replay_pcap(path, m->shards[0], m->det, &stop_flag, &rs, e2, sizeof(e2)) < 0) {
@@ -561,6 +638,18 @@ static int on_command(void *arg, int argc, char **argv, struct json *out, char *
 		return cmd_rule(m, argc, argv, out, err, errlen);
 	if (!strcmp(argv[0], "status") && argc == 1)
 		return cmd_status(m, out);
+	if (!strcmp(argv[0], "bgp")) {
+		if (!m->bgpp) {
+			snprintf(err, errlen, "no bgp section in %s", m->conf_path);
+			return -1;
+		}
+		if (argc == 2 && !strcmp(argv[1], "peers")) {
+			json_key(out, "peers");
+			bgp_speaker_peers_json(m->bgp, out);
+			return 0;
+		}
+		return bgpp_command(m->bgpp, argc, argv, realtime_ns(), out, err, errlen);
+	}
 	if (!strcmp(argv[0], "reload") && argc == 1) {
 		if (reload(m, "moatctl reload", err, errlen) < 0)
 			return -1;
@@ -568,7 +657,9 @@ static int on_command(void *arg, int argc, char **argv, struct json *out, char *
 		json_str(out, m->conf_path);
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s' (known: status, reload, rule add|del|list)",
+	snprintf(err, errlen,
+		 "unknown command '%s' (known: status, reload, rule add|del|list, bgp "
+		 "peers|list|announce|withdraw)",
 		 argv[0]);
 	return -1;
 }
@@ -601,8 +692,10 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 	m->det = det_new(m->conf, seed, err, errlen);
 	if (!m->det)
 		return -1;
-	if (setup_sinks(m, err, errlen) < 0 || setup_mitigation(m, err, errlen) < 0)
+	if (setup_sinks(m, err, errlen) < 0 || setup_mitigation(m, err, errlen) < 0 ||
+	    setup_bgp(m, err, errlen) < 0)
 		return -1;
+	det_on_tick(m->det, on_tick, m);
 	if (m->conf->control.socket) {
 		m->ctl = ctl_open(m->conf->control.socket, on_command, m, err, errlen);
 		if (!m->ctl)
@@ -765,6 +858,12 @@ int main(int argc, char **argv)
 	if (m.ctl)
 		ctl_close(m.ctl);
 	mit_free(m.mit);
+	if (m.bgp) {
+		log_info("bgp: closing the sessions%s",
+			 m.conf->bgp.withdraw_on_shutdown ? ", routes withdrawn first" : "");
+		bgp_speaker_free(m.bgp, m.conf->bgp.withdraw_on_shutdown);
+	}
+	bgpp_free(m.bgpp);
 	if (m.scr) {
 		log_info("scrubber: left attached with its rules (moatd --unload removes it)");
 		scrubber_close(m.scr);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -66,6 +67,7 @@ enum {
 #define DEF_SRC_PPS   50
 #define DEF_SRC_BURST 100
 #define DEF_CTL_SOCK  "/run/moat/moatd.sock"
+#define DEF_BGP_STATE "/var/lib/moat/bgp-routes.json"
 
 static const char *const thr_names[THR__COUNT] = {
     [THR_PPS] = "pps",		 [THR_MBPS] = "mbps",		[THR_FLOWS] = "flows",
@@ -109,7 +111,8 @@ struct ld {
 	struct conf *c;
 	struct prefix *nets; /* networks sorted, for in_networks() */
 	size_t n_nets;
-	bool net_plen[129]; /* prefix lengths that occur in networks */
+	bool net_plen[129];	   /* prefix lengths that occur in networks */
+	const struct node *hg_mit; /* a hostgroup's mitigation list: needs a bgp section */
 };
 
 static void node_free(struct node *n)
@@ -649,6 +652,9 @@ static int get_path(struct ld *ld, const struct node *n, const char *path, char 
 	return 0;
 }
 
+static int get_mitigation(struct ld *ld, const struct node *n, const char *path,
+			  struct mit_policy **out, size_t *cnt);
+
 /* ---- prefixes ---- */
 
 static char *pfx_str(const struct prefix *p, char *buf, size_t len)
@@ -881,7 +887,8 @@ static bool name_ok(const char *s)
 static int get_hostgroup(struct ld *ld, const struct node *n, const char *path, struct hostgroup *g,
 			 const struct node **name_node, const struct node **pfx_node)
 {
-	static const char *const keys[] = {"name", "prefixes", "thresholds", "total_thresholds"};
+	static const char *const keys[] = {"name", "prefixes", "thresholds", "total_thresholds",
+					   "mitigation"};
 	const struct node *val[ARRAY_SIZE(keys)];
 	char pb[PATH_MAX_], q[QBUF];
 
@@ -910,6 +917,11 @@ static int get_hostgroup(struct ld *ld, const struct node *n, const char *path, 
 	if (val[3] && get_thr(ld, val[3], sub(pb, sizeof(pb), path, "total_thresholds"), true,
 			      &g->total_thr) < 0)
 		return -1;
+	if (val[4] && get_mitigation(ld, val[4], sub(pb, sizeof(pb), path, "mitigation"),
+				     &g->mitigation, &g->n_mitigation) < 0)
+		return -1;
+	if (val[4] && !ld->hg_mit)
+		ld->hg_mit = val[4];
 	return 0;
 }
 
@@ -1387,6 +1399,11 @@ static int get_prefix_file(struct ld *ld, const struct node *n, const char *key,
 	f = fopen(*path, "re");
 	if (!f)
 		return fail(ld, n, "%s: %s: %s", key, *path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 64 << 20) {
+		fclose(f);
+		return fail(ld, n, "%s: %s: not a regular file of at most 64 MiB", key, *path);
+	}
 	while (getline(&line, &cap, f) > 0) {
 		char *s = line, *e;
 		num++;
@@ -1531,6 +1548,322 @@ static int get_control(struct ld *ld, const struct node *n)
 	return 0;
 }
 
+/* ---- BGP and the mitigation policy ---- */
+
+static const char *const fam_names[] = {"ipv4", "ipv6", "flowspec4", "flowspec6"};
+static const char *const act_names[] = {[MIT_ACT_AUTO] = "auto",
+					[MIT_ACT_BLACKHOLE] = "blackhole",
+					[MIT_ACT_FLOWSPEC] = "flowspec",
+					[MIT_ACT_DIVERSION] = "diversion",
+					[MIT_ACT_NONE] = "none"};
+
+static int get_addr(struct ld *ld, const struct node *n, const char *path, struct maddr *a)
+{
+	char q[QBUF];
+
+	if (n->type != N_SCALAR || n->null || maddr_parse(n->s, a) < 0)
+		return fail(ld, n, "%s: expected an IPv4 or IPv6 address, got %s", path,
+			    what(n, q, sizeof(q)));
+	return 0;
+}
+
+static int get_as(struct ld *ld, const struct node *n, const char *path, uint32_t *as)
+{
+	uint64_t v;
+
+	if (get_uint(ld, n, path, false, 1, UINT32_MAX, &v) < 0)
+		return -1;
+	*as = (uint32_t)v;
+	return 0;
+}
+
+/* "A:B" (RFC 1997) or "A:B:C" (RFC 8092) into parts[]; returns the count or -1 */
+static int comm_parse(const char *s, uint32_t parts[3], uint32_t max)
+{
+	int n = 0;
+	const char *p = s;
+
+	while (n < 3) {
+		char *end;
+		if (!isdig(*p))
+			return -1;
+		errno = 0;
+		unsigned long v = strtoul(p, &end, 10);
+		if (errno || v > max || end - p > 10)
+			return -1;
+		parts[n++] = (uint32_t)v;
+		if (!*end)
+			return n;
+		if (*end != ':')
+			return -1;
+		p = end + 1;
+	}
+	return -1;
+}
+
+static int get_comms(struct ld *ld, const struct node *n, const char *path, bool large,
+		     struct bgp_announce_cfg *a)
+{
+	char pb[PATH_MAX_], q[QBUF];
+	size_t max = large ? CONF_MAX_LARGE : CONF_MAX_COMMS;
+
+	if (want_seq(ld, n, path) < 0)
+		return -1;
+	if (n->n > max)
+		return fail(ld, n, "%s: more than %zu", path, max);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *k = n->kid[i];
+		uint32_t parts[3];
+		idx(pb, sizeof(pb), path, i);
+		if (k->type != N_SCALAR || k->null ||
+		    comm_parse(k->s, parts, large ? UINT32_MAX : 65535) != (large ? 3 : 2))
+			return fail(ld, k, "%s: expected %s, got %s", pb,
+				    large ? "a large community \"A:B:C\"" : "a community \"A:B\"",
+				    what(k, q, sizeof(q)));
+		if (large) {
+			memcpy(a->large[a->n_large++], parts, sizeof(parts));
+		} else {
+			a->comm[a->n_comm++] = parts[0] << 16 | parts[1];
+		}
+	}
+	return 0;
+}
+
+static int get_announce(struct ld *ld, const struct node *n, const char *path,
+			struct bgp_announce_cfg *a, bool diversion)
+{
+	static const char *const keys[] = {"communities", "large_communities", "next_hop",
+					   "next_hop6",	  "prefix_len4",       "prefix_len6"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	char pb[PATH_MAX_], q[QBUF];
+
+	if (map_keys(ld, n, path, keys, diversion ? 6 : 4, val) < 0)
+		return -1;
+	if (val[0] && get_comms(ld, val[0], sub(pb, sizeof(pb), path, "communities"), false, a) < 0)
+		return -1;
+	if (val[1] &&
+	    get_comms(ld, val[1], sub(pb, sizeof(pb), path, "large_communities"), true, a) < 0)
+		return -1;
+	if (val[2]) {
+		if (get_addr(ld, val[2], sub(pb, sizeof(pb), path, "next_hop"), &a->next_hop) < 0)
+			return -1;
+		if (!maddr_is_v4(&a->next_hop))
+			return fail(ld, val[2], "%s: %s is not an IPv4 address (IPv6: next_hop6)",
+				    pb, quote(val[2], q, sizeof(q)));
+		a->has_nh4 = true;
+	}
+	if (val[3]) {
+		if (get_addr(ld, val[3], sub(pb, sizeof(pb), path, "next_hop6"), &a->next_hop6) < 0)
+			return -1;
+		if (maddr_is_v4(&a->next_hop6))
+			return fail(ld, val[3], "%s: %s is not an IPv6 address", pb,
+				    quote(val[3], q, sizeof(q)));
+		a->has_nh6 = true;
+	}
+	if (diversion && val[4] &&
+	    get_unsigned(ld, val[4], sub(pb, sizeof(pb), path, "prefix_len4"), 8, 32, &a->len4) < 0)
+		return -1;
+	if (diversion && val[5] &&
+	    get_unsigned(ld, val[5], sub(pb, sizeof(pb), path, "prefix_len6"), 16, 128, &a->len6) <
+		0)
+		return -1;
+	return 0;
+}
+
+static int get_peer(struct ld *ld, const struct node *n, const char *path, struct bgp_peer_cfg *p)
+{
+	static const char *const keys[] = {"address", "remote_as", "port",     "families",
+					   "md5",     "passive",   "hold_time"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	char pb[PATH_MAX_], q[QBUF];
+	unsigned v;
+
+	if (map_keys(ld, n, path, keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	for (size_t k = 0; k < 2; k++)
+		if (!val[k])
+			return fail(ld, n, "%s: missing required key '%s'", path, keys[k]);
+	if (get_addr(ld, val[0], sub(pb, sizeof(pb), path, "address"), &p->addr) < 0 ||
+	    get_as(ld, val[1], sub(pb, sizeof(pb), path, "remote_as"), &p->remote_as) < 0)
+		return -1;
+	p->port = 179;
+	p->hold_time = 90;
+	p->families = maddr_is_v4(&p->addr) ? 0x5 : 0xa; /* its own family, unicast + flowspec */
+	if (val[2]) {
+		if (get_unsigned(ld, val[2], sub(pb, sizeof(pb), path, "port"), 1, 65535, &v) < 0)
+			return -1;
+		p->port = (uint16_t)v;
+	}
+	if (val[3]) {
+		sub(pb, sizeof(pb), path, "families");
+		if (want_seq(ld, val[3], pb) < 0)
+			return -1;
+		if (val[3]->n == 0)
+			return fail(ld, val[3], "%s: at least one family", pb);
+		p->families = 0;
+		for (size_t i = 0; i < val[3]->n; i++) {
+			char pi[PATH_MAX_];
+			int f = get_enum(ld, val[3]->kid[i], idx(pi, sizeof(pi), pb, i), "family",
+					 fam_names, ARRAY_SIZE(fam_names));
+			if (f < 0)
+				return -1;
+			p->families |= 1u << f;
+		}
+	}
+	if (val[4]) {
+		sub(pb, sizeof(pb), path, "md5");
+		if (val[4]->type != N_SCALAR || val[4]->null || !val[4]->s[0] ||
+		    strlen(val[4]->s) > 80)
+			return fail(ld, val[4], "%s: expected a key of 1 to 80 bytes, got %s", pb,
+				    what(val[4], q, sizeof(q)));
+		strcpy(p->md5, val[4]->s);
+	}
+	if (val[5] && get_bool(ld, val[5], sub(pb, sizeof(pb), path, "passive"), &p->passive) < 0)
+		return -1;
+	if (val[6]) {
+		if (get_unsigned(ld, val[6], sub(pb, sizeof(pb), path, "hold_time"), 0, 65535,
+				 &p->hold_time) < 0)
+			return -1;
+		if (p->hold_time == 1 || p->hold_time == 2)
+			return fail(ld, val[6],
+				    "%s: hold time 1 or 2 is not allowed (0 or 3..65535)", pb);
+	}
+	return 0;
+}
+
+static int get_bgp(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {
+	    "local_as",	  "router_id", "listen",	"peers",
+	    "blackhole",  "diversion", "flowspec_rate", "withdraw_on_shutdown",
+	    "state_file", "hold"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+	char pb[PATH_MAX_], q[QBUF];
+	struct maddr id;
+
+	if (map_keys(ld, n, "bgp", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	for (size_t k = 0; k < 2; k++)
+		if (!val[k])
+			return fail(ld, n, "bgp: missing required key '%s'", keys[k]);
+	if (!val[3])
+		return fail(ld, n, "bgp: missing required key 'peers'");
+	c->bgp.enabled = true;
+	if (get_as(ld, val[0], "bgp.local_as", &c->bgp.local_as) < 0 ||
+	    get_addr(ld, val[1], "bgp.router_id", &id) < 0)
+		return -1;
+	if (!maddr_is_v4(&id) || (id.b[12] | id.b[13] | id.b[14] | id.b[15]) == 0)
+		return fail(ld, val[1], "bgp.router_id: %s is not a non-zero IPv4 address",
+			    quote(val[1], q, sizeof(q)));
+	c->bgp.router_id = (uint32_t)id.b[12] << 24 | (uint32_t)id.b[13] << 16 |
+			   (uint32_t)id.b[14] << 8 | id.b[15];
+	if (val[2]) {
+		struct capture tmp = {0};
+		if (val[2]->type != N_SCALAR || val[2]->null || parse_listen(val[2]->s, &tmp) < 0)
+			return fail(
+			    ld, val[2],
+			    "bgp.listen: expected \"ADDRESS:PORT\" (IPv6 in brackets), got %s",
+			    what(val[2], q, sizeof(q)));
+		snprintf(c->bgp.listen, sizeof(c->bgp.listen), "%s", tmp.listen);
+		c->bgp.listen_addr = tmp.listen_addr;
+		c->bgp.listen_port = tmp.listen_port;
+	}
+	if (want_seq(ld, val[3], "bgp.peers") < 0)
+		return -1;
+	if (val[3]->n == 0 || val[3]->n > CONF_MAX_BGP_PEERS)
+		return fail(ld, val[3], "bgp.peers: 1 to %d peers", CONF_MAX_BGP_PEERS);
+	c->bgp.peers = calloc(val[3]->n, sizeof(*c->bgp.peers));
+	if (!c->bgp.peers)
+		return fail(ld, n, "out of memory");
+	c->bgp.n_peers = val[3]->n;
+	for (size_t i = 0; i < val[3]->n; i++) {
+		struct bgp_peer_cfg *p = &c->bgp.peers[i];
+		if (get_peer(ld, val[3]->kid[i], idx(pb, sizeof(pb), "bgp.peers", i), p) < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (maddr_eq(&c->bgp.peers[j].addr, &p->addr))
+				return fail(ld, val[3]->kid[i], "%s: %s is already bgp.peers[%zu]",
+					    pb, maddr_str(&p->addr, q), j);
+		if (p->passive && !c->bgp.listen[0])
+			return fail(ld, val[3]->kid[i],
+				    "%s: a passive peer needs bgp.listen (\"[::]:179\")", pb);
+	}
+	/* the blackhole's next hop defaults to our router id, a common RTBH setup */
+	c->bgp.blackhole.next_hop = id;
+	c->bgp.blackhole.has_nh4 = true;
+	c->bgp.diversion.len4 = 24;
+	c->bgp.diversion.len6 = 48;
+	if (val[4] && get_announce(ld, val[4], "bgp.blackhole", &c->bgp.blackhole, false) < 0)
+		return -1;
+	if (!val[4] || !c->bgp.blackhole.n_comm) /* RFC 7999 BLACKHOLE unless told otherwise */
+		c->bgp.blackhole.comm[c->bgp.blackhole.n_comm++] = 0xffff029au;
+	if (val[5] && get_announce(ld, val[5], "bgp.diversion", &c->bgp.diversion, true) < 0)
+		return -1;
+	if (val[6]) {
+		uint64_t r;
+		if (get_uint(ld, val[6], "bgp.flowspec_rate", true, 0, 1000000000000ULL, &r) < 0)
+			return -1;
+		c->bgp.flowspec_rate = (double)r;
+	}
+	if (val[7] &&
+	    get_bool(ld, val[7], "bgp.withdraw_on_shutdown", &c->bgp.withdraw_on_shutdown) < 0)
+		return -1;
+	if (val[8]) {
+		free(c->bgp.state_file);
+		c->bgp.state_file = NULL;
+		if (get_path(ld, val[8], "bgp.state_file", &c->bgp.state_file) < 0)
+			return -1;
+	}
+	if (val[9] && get_secs(ld, val[9], "bgp.hold", &c->bgp.hold) < 0)
+		return -1;
+	return 0;
+}
+
+static int get_mitigation(struct ld *ld, const struct node *n, const char *path,
+			  struct mit_policy **out, size_t *cnt)
+{
+	static const char *const keys[] = {"when", "action"};
+	static const char *const wkeys[] = {"bps_over", "pps_over"};
+	char pb[PATH_MAX_], pw[PATH_MAX_];
+
+	if (want_seq(ld, n, path) < 0)
+		return -1;
+	if (n->n > CONF_MAX_POLICIES)
+		return fail(ld, n, "%s: more than %d entries", path, CONF_MAX_POLICIES);
+	*out = calloc(n->n ? n->n : 1, sizeof(**out));
+	if (!*out)
+		return fail(ld, n, "out of memory");
+	*cnt = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *val[2], *w[2];
+		struct mit_policy *m = &(*out)[i];
+		idx(pb, sizeof(pb), path, i);
+		if (map_keys(ld, n->kid[i], pb, keys, 2, val) < 0)
+			return -1;
+		if (!val[1])
+			return fail(ld, n->kid[i], "%s: missing required key 'action'", pb);
+		int a = get_enum(ld, val[1], sub(pw, sizeof(pw), pb, "action"), "action", act_names,
+				 ARRAY_SIZE(act_names));
+		if (a < 0)
+			return -1;
+		m->action = (enum mit_action)a;
+		if (!val[0])
+			continue;
+		sub(pw, sizeof(pw), pb, "when");
+		if (map_keys(ld, val[0], pw, wkeys, 2, w) < 0)
+			return -1;
+		char pk[PATH_MAX_];
+		if (w[0] && get_uint(ld, w[0], sub(pk, sizeof(pk), pw, "bps_over"), true, 1,
+				     UINT64_MAX / 2, &m->bps_over) < 0)
+			return -1;
+		if (w[1] && get_uint(ld, w[1], sub(pk, sizeof(pk), pw, "pps_over"), true, 1,
+				     UINT64_MAX / 2, &m->pps_over) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- top level ---- */
 
 static int conf_defaults(struct conf *c)
@@ -1558,7 +1891,13 @@ static int conf_defaults(struct conf *c)
 	c->scrubber.evidence_dir = strdup(DEF_EVID_DIR);
 	c->scrubber.pin_dir = strdup(DEF_PIN_DIR);
 	c->control.socket = strdup(DEF_CTL_SOCK);
-	return c->scrubber.evidence_dir && c->scrubber.pin_dir && c->control.socket ? 0 : -1;
+	c->bgp.withdraw_on_shutdown = true;
+	c->bgp.hold = DEF_HOLD;
+	c->bgp.state_file = strdup(DEF_BGP_STATE);
+	return c->scrubber.evidence_dir && c->scrubber.pin_dir && c->control.socket &&
+		       c->bgp.state_file
+		   ? 0
+		   : -1;
 }
 
 /* Walks the tree into ld->c, sections in the order that later ones depend on earlier ones
@@ -1566,9 +1905,10 @@ static int conf_defaults(struct conf *c)
  * -1 with the error written. */
 static int conf_walk(struct ld *ld, const struct node *root)
 {
-	static const char *const keys[] = {
-	    "networks", "whitelist", "thresholds", "hostgroups", "detection", "events", "notify",
-	    "limits",	"log",	     "capture",	   "exporters",	 "scrubber",  "control"};
+	static const char *const keys[] = {"networks",	"whitelist", "thresholds", "hostgroups",
+					   "detection", "events",    "notify",	   "limits",
+					   "log",	"capture",   "exporters",  "scrubber",
+					   "control",	"bgp",	     "mitigation"};
 	const struct node *v[ARRAY_SIZE(keys)];
 	struct conf *c = ld->c;
 
@@ -1610,6 +1950,18 @@ static int conf_walk(struct ld *ld, const struct node *root)
 		return -1;
 	if (v[12] && get_control(ld, v[12]) < 0)
 		return -1;
+	if (v[13] && get_bgp(ld, v[13]) < 0)
+		return -1;
+	if (v[14]) {
+		if (!c->bgp.enabled)
+			return fail(ld, v[14],
+				    "mitigation: acts over BGP, and there is no 'bgp' section");
+		if (get_mitigation(ld, v[14], "mitigation", &c->mitigation, &c->n_mitigation) < 0)
+			return -1;
+	}
+	if (ld->hg_mit && !c->bgp.enabled)
+		return fail(ld, ld->hg_mit,
+			    "mitigation: acts over BGP, and there is no 'bgp' section");
 	return 0;
 }
 
@@ -1715,8 +2067,10 @@ void conf_free(struct conf *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_hostgroups; i++)
+	for (size_t i = 0; i < c->n_hostgroups; i++) {
 		free(c->hostgroups[i].prefixes);
+		free(c->hostgroups[i].mitigation);
+	}
 	free(c->hostgroups);
 	free(c->networks);
 	free(c->whitelist);
@@ -1734,6 +2088,9 @@ void conf_free(struct conf *c)
 	free(c->scrubber.allow_f);
 	free(c->scrubber.deny_f);
 	free(c->control.socket);
+	free(c->bgp.peers);
+	free(c->bgp.state_file);
+	free(c->mitigation);
 	free(c->path);
 	free(c);
 }
@@ -1868,6 +2225,9 @@ static void print_prefixes(FILE *f, const char *key, const struct prefix *p, siz
 	}
 }
 
+static void print_mitigation(FILE *f, const char *key, const struct mit_policy *m, size_t n,
+			     int ind);
+
 static void print_hostgroups(FILE *f, const struct conf *c)
 {
 	if (c->n_hostgroups == 0) {
@@ -1885,6 +2245,8 @@ static void print_hostgroups(FILE *f, const struct conf *c)
 		print_thr(f, &g->thr, 6);
 		fputs("    total_thresholds:\n", f);
 		print_thr(f, &g->total_thr, 6);
+		if (g->mitigation)
+			print_mitigation(f, "mitigation", g->mitigation, g->n_mitigation, 4);
 	}
 }
 
@@ -1942,6 +2304,96 @@ static void print_kv_str(FILE *f, const char *key, const char *v)
 	fprintf(f, "  %s: ", key);
 	print_str(f, v);
 	fputc('\n', f);
+}
+
+static void print_mitigation(FILE *f, const char *key, const struct mit_policy *m, size_t n,
+			     int ind)
+{
+	if (!n) {
+		fprintf(f, "%*s%s: []\n", ind, "", key);
+		return;
+	}
+	fprintf(f, "%*s%s:\n", ind, "", key);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%*s  - ", ind, "");
+		if (m[i].bps_over || m[i].pps_over) {
+			fputs("when: {", f);
+			if (m[i].bps_over)
+				fprintf(f, "bps_over: %llu%s", (unsigned long long)m[i].bps_over,
+					m[i].pps_over ? ", " : "");
+			if (m[i].pps_over)
+				fprintf(f, "pps_over: %llu", (unsigned long long)m[i].pps_over);
+			fprintf(f, "}\n%*s    ", ind, "");
+		}
+		fprintf(f, "action: %s\n", act_names[m[i].action]);
+	}
+}
+
+static void print_announce(FILE *f, const char *key, const struct bgp_announce_cfg *a,
+			   bool diversion)
+{
+	char s[MADDR_STRLEN];
+
+	fprintf(f, "  %s:\n    communities: [", key);
+	for (size_t i = 0; i < a->n_comm; i++)
+		fprintf(f, "%s\"%u:%u\"", i ? ", " : "", a->comm[i] >> 16, a->comm[i] & 0xffff);
+	fputs("]\n    large_communities: [", f);
+	for (size_t i = 0; i < a->n_large; i++)
+		fprintf(f, "%s\"%u:%u:%u\"", i ? ", " : "", a->large[i][0], a->large[i][1],
+			a->large[i][2]);
+	fputs("]\n", f);
+	if (a->has_nh4)
+		fprintf(f, "    next_hop: %s\n", maddr_str(&a->next_hop, s));
+	else
+		fputs("    # next_hop: none\n", f);
+	if (a->has_nh6)
+		fprintf(f, "    next_hop6: \"%s\"\n", maddr_str(&a->next_hop6, s));
+	else
+		fputs("    # next_hop6: none\n", f);
+	if (diversion)
+		fprintf(f, "    prefix_len4: %u\n    prefix_len6: %u\n", a->len4, a->len6);
+}
+
+static void print_bgp(FILE *f, const struct conf *c)
+{
+	char s[MADDR_STRLEN];
+
+	if (!c->bgp.enabled) {
+		fputs("# bgp: none (no BGP announcements)\n", f);
+		return;
+	}
+	fprintf(f, "bgp:\n  local_as: %u\n  router_id: %u.%u.%u.%u\n", c->bgp.local_as,
+		c->bgp.router_id >> 24, c->bgp.router_id >> 16 & 0xff, c->bgp.router_id >> 8 & 0xff,
+		c->bgp.router_id & 0xff);
+	if (c->bgp.listen[0])
+		fprintf(f, "  listen: \"%s\"\n", c->bgp.listen);
+	else
+		fputs("  # listen: none (active sessions only)\n", f);
+	fputs("  peers:\n", f);
+	for (size_t i = 0; i < c->bgp.n_peers; i++) {
+		const struct bgp_peer_cfg *p = &c->bgp.peers[i];
+		const char *qt = maddr_is_v4(&p->addr) ? "" : "\"";
+		fprintf(f, "    - address: %s%s%s\n      remote_as: %u\n      port: %u\n", qt,
+			maddr_str(&p->addr, s), qt, p->remote_as, p->port);
+		fputs("      families: [", f);
+		for (int b = 0, k = 0; b < 4; b++)
+			if (p->families & (1u << b))
+				fprintf(f, "%s%s", k++ ? ", " : "", fam_names[b]);
+		fputs("]\n", f);
+		if (p->md5[0]) {
+			fputs("      md5: ", f);
+			print_str(f, p->md5);
+			fputc('\n', f);
+		}
+		fprintf(f, "      passive: %s\n      hold_time: %u\n",
+			p->passive ? "true" : "false", p->hold_time);
+	}
+	print_announce(f, "blackhole", &c->bgp.blackhole, false);
+	print_announce(f, "diversion", &c->bgp.diversion, true);
+	fprintf(f, "  flowspec_rate: %.0f\n  withdraw_on_shutdown: %s\n", c->bgp.flowspec_rate,
+		c->bgp.withdraw_on_shutdown ? "true" : "false");
+	print_kv_secs(f, "hold", c->bgp.hold);
+	print_kv_str(f, "state_file", c->bgp.state_file);
 }
 
 static void print_scrubber(FILE *f, const struct conf *c)
@@ -2026,4 +2478,11 @@ void conf_print(const struct conf *c, FILE *f)
 		print_kv_str(f, "socket", c->control.socket);
 	else
 		fputs("  socket: none\n", f);
+	print_bgp(f, c);
+	if (c->bgp.enabled && !c->n_mitigation)
+		fputs("# mitigation: none (every attack: flowspec where negotiated, else "
+		      "blackhole)\n",
+		      f);
+	else if (c->bgp.enabled)
+		print_mitigation(f, "mitigation", c->mitigation, c->n_mitigation, 0);
 }

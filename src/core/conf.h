@@ -49,12 +49,31 @@ struct prefix {
 
 #define CONF_NAME_MAX 64
 
+/* What an attack gets upstream over BGP (the `mitigation` list). */
+enum mit_action {
+	MIT_ACT_AUTO = 0,  /* flowspec to peers that negotiated it, a blackhole to the others */
+	MIT_ACT_BLACKHOLE, /* the attacked /32 or /128 with the blackhole communities */
+	MIT_ACT_FLOWSPEC,  /* the attack's vector as a Flowspec rule, traffic-rate flowspec_rate */
+	MIT_ACT_DIVERSION, /* the covering prefix to the scrubbing center's next hop */
+	MIT_ACT_NONE,
+};
+
+/* One `mitigation` entry: the first whose conditions all hold decides. */
+struct mit_policy {
+	uint64_t bps_over, pps_over; /* 0: not checked */
+	enum mit_action action;
+};
+
+#define CONF_MAX_POLICIES 32
+
 struct hostgroup {
 	char name[CONF_NAME_MAX];
 	struct prefix *prefixes;
 	size_t n_prefixes;
-	struct thresholds thr;	     /* per host; keys not given inherit the global thresholds */
-	struct thresholds total_thr; /* the whole group at once; 0 = not checked */
+	struct thresholds thr;	       /* per host; keys not given inherit the global thresholds */
+	struct thresholds total_thr;   /* the whole group at once; 0 = not checked */
+	struct mit_policy *mitigation; /* NULL: the global list */
+	size_t n_mitigation;
 };
 
 enum capture_kind {
@@ -95,6 +114,30 @@ enum scrub_mode {
 };
 
 #define CONF_MAX_SCRUB_IFACES 16
+#define CONF_MAX_BGP_PEERS    64
+#define CONF_MAX_COMMS	      16
+#define CONF_MAX_LARGE	      8
+
+struct bgp_peer_cfg {
+	struct maddr addr;
+	uint16_t port;	    /* default 179 */
+	uint32_t remote_as; /* == local_as: iBGP */
+	unsigned families;  /* bit 0 ipv4, 1 ipv6, 2 flowspec4, 3 flowspec6 (enum bgp_family) */
+	char md5[81];	    /* "" = none */
+	bool passive;
+	unsigned hold_time; /* default 90 */
+};
+
+/* Attributes of blackhole and diversion announcements. */
+struct bgp_announce_cfg {
+	uint32_t comm[CONF_MAX_COMMS];
+	size_t n_comm;
+	uint32_t large[CONF_MAX_LARGE][3];
+	size_t n_large;
+	struct maddr next_hop, next_hop6; /* IPv4 mapped; IPv6 */
+	bool has_nh4, has_nh6;
+	unsigned len4, len6; /* diversion: the prefix length announced (default 24, 48) */
+};
 
 struct conf {
 	char *path; /* file it came from */
@@ -170,6 +213,25 @@ struct conf {
 	struct {
 		char *socket; /* NULL: no control socket */
 	} control;
+
+	struct {
+		bool enabled;
+		uint32_t local_as;
+		uint32_t router_id; /* host order */
+		struct bgp_peer_cfg *peers;
+		size_t n_peers;
+		char listen[64]; /* "" = no listener */
+		struct maddr listen_addr;
+		uint16_t listen_port;
+		struct bgp_announce_cfg blackhole, diversion;
+		double flowspec_rate;	   /* traffic-rate in bytes/s; 0 = discard (default) */
+		double hold;		   /* seconds a route outlives its attack (default 300) */
+		bool withdraw_on_shutdown; /* default true */
+		char *state_file;	   /* default /var/lib/moat/bgp-routes.json */
+	} bgp;
+
+	struct mit_policy *mitigation; /* NULL: MIT_ACT_AUTO for every attack */
+	size_t n_mitigation;
 };
 
 /* Loads and validates path. On success returns 0 and *out owns a new config (free with

@@ -1,5 +1,6 @@
 /* evlog: the event log, one JSON object per line. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@ struct evlog {
 	char *path;
 	FILE *f;
 	bool is_stdout;
+	/* the BGP speaker writes its events from its own thread: one line at a time */
+	pthread_mutex_t lock;
 };
 
 struct evlog *evlog_open(const char *path, char *err, size_t errlen)
@@ -19,6 +22,7 @@ struct evlog *evlog_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&l->lock, NULL);
 	l->path = strdup(path);
 	l->is_stdout = strcmp(path, "-") == 0;
 	if (!l->path || evlog_reopen(l, err, errlen) < 0) {
@@ -28,42 +32,55 @@ struct evlog *evlog_open(const char *path, char *err, size_t errlen)
 	return l;
 }
 
-int evlog_reopen(struct evlog *l, char *err, size_t errlen)
+/* Opens path for appending into *f ("-": stdout). 0 or -1 with err set. */
+static int open_file(const char *path, bool is_stdout, FILE **f, char *err, size_t errlen)
 {
-	if (l->is_stdout) {
-		l->f = stdout;
+	if (is_stdout) {
+		*f = stdout;
 		return 0;
 	}
-	FILE *f = fopen(l->path, "ae");
-	if (!f) {
-		snprintf(err, errlen, "events file %s: %s", l->path, strerror(errno));
+	*f = fopen(path, "ae");
+	if (!*f) {
+		snprintf(err, errlen, "events file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (l->f)
+	return 0;
+}
+
+int evlog_reopen(struct evlog *l, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (open_file(l->path, l->is_stdout, &f, err, errlen) < 0)
+		return -1;
+	pthread_mutex_lock(&l->lock);
+	if (l->f && !l->is_stdout)
 		fclose(l->f);
 	l->f = f;
+	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
 
 int evlog_retarget(struct evlog *l, const char *path, char *err, size_t errlen)
 {
-	if (!path) {
-		if (l->f && !l->is_stdout)
-			fclose(l->f);
-		l->f = NULL;
-		free(l->path);
-		l->path = NULL;
-		return 0;
-	}
-	struct evlog n = {.path = strdup(path), .is_stdout = strcmp(path, "-") == 0};
-	if (!n.path || evlog_reopen(&n, err, errlen) < 0) {
-		free(n.path);
+	char *np = NULL;
+	FILE *f = NULL;
+	bool is_stdout = path && strcmp(path, "-") == 0;
+
+	if (path && (!(np = strdup(path)) || open_file(np, is_stdout, &f, err, errlen) < 0)) {
+		if (!np)
+			snprintf(err, errlen, "out of memory");
+		free(np);
 		return -1;
 	}
+	pthread_mutex_lock(&l->lock);
 	if (l->f && !l->is_stdout)
 		fclose(l->f);
 	free(l->path);
-	*l = n;
+	l->f = f;
+	l->path = np;
+	l->is_stdout = is_stdout;
+	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
 
@@ -72,26 +89,24 @@ const char *evlog_path(const struct evlog *l)
 	return l->path;
 }
 
-void evlog_event(void *arg, const struct event *ev)
-{
-	struct evlog *l = arg;
-
-	if (!l->f)
-		return;
-	fwrite(ev->json, 1, ev->json_len, l->f);
-	fputc('\n', l->f);
-	fflush(l->f);
-}
-
 void evlog_line(void *arg, const char *json, size_t len)
 {
 	struct evlog *l = arg;
 
-	if (!l || !l->f)
+	if (!l)
 		return;
-	fwrite(json, 1, len, l->f);
-	fputc('\n', l->f);
-	fflush(l->f);
+	pthread_mutex_lock(&l->lock);
+	if (l->f) {
+		fwrite(json, 1, len, l->f);
+		fputc('\n', l->f);
+		fflush(l->f);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void evlog_event(void *arg, const struct event *ev)
+{
+	evlog_line(arg, ev->json, ev->json_len);
 }
 
 void evlog_close(struct evlog *l)
@@ -101,5 +116,6 @@ void evlog_close(struct evlog *l)
 	if (l->f && !l->is_stdout)
 		fclose(l->f);
 	free(l->path);
+	pthread_mutex_destroy(&l->lock);
 	free(l);
 }

@@ -300,6 +300,16 @@ static int reload(struct daemon *m, const char *why, char *err, size_t errlen)
 		bgpp_set_conf(m->bgpp, c);
 	if (m->scr && scrubber_lists(m->scr, c, e2, sizeof(e2)) < 0)
 		log_err("reload: %s", e2); /* the lists stay as far as they got */
+	if (m->conf->bgp.enabled != c->bgp.enabled || m->conf->bgp.local_as != c->bgp.local_as ||
+	    m->conf->bgp.router_id != c->bgp.router_id ||
+	    strcmp(m->conf->bgp.listen, c->bgp.listen) != 0 ||
+	    m->conf->bgp.n_peers != c->bgp.n_peers ||
+	    (c->bgp.n_peers &&
+	     memcmp(m->conf->bgp.peers, c->bgp.peers, c->bgp.n_peers * sizeof(*c->bgp.peers)) != 0))
+		log_warn(
+		    "reload: the BGP sessions (bgp: local_as, router_id, listen, peers) change "
+		    "when moatd restarts; the mitigation list, communities, next hops and hold "
+		    "apply now");
 	if (!scrubber_equal(m->conf, c))
 		log_warn("reload: the scrubber's interfaces, mode, sampling or pin_dir changed; "
 			 "they take effect when moatd restarts (auto, hold and limits apply now)");

@@ -6,6 +6,7 @@
 #   sh bench/xdp-ns.sh       XDP ns per packet beside xdp-filter (~1 min)
 #   sh bench/xdp-veth.sh     XDP drop rate through a veth beside nftables (~3 min)
 #   sh bench/mitigate-latency.sh   detection to scrubber rule in effect (~35 s)
+#   sh bench/bgp-latency.sh; sh bench/bgp-load.sh   detection to BGP UPDATE; 10,000 routes to BIRD (~1 min; bird2)
 cd "$(dirname "$0")" || exit 1
 for b in replay.sh hostmem.sh; do
 	sh "$b"

@@ -23,6 +23,7 @@ struct ann {
 	struct scrub_rule rule; /* flowspec: the vector it came from */
 	uint64_t start_ns;
 	uint64_t until_ns; /* 0: while the attack lasts (or by hand: until withdrawn) */
+	uint64_t mono_ns;  /* CLOCK_MONOTONIC just before the speaker got it (announce/withdraw) */
 	char text[RULE_TEXT_MAX + 64];
 	struct ann *next;
 };
@@ -316,7 +317,7 @@ static void emit(struct bgpp *p, const char *ev, uint64_t now_ns, const struct a
 	json_key(j, "route");
 	json_str(j, a->text);
 	json_key(j, "mono_ns"); /* the bgp_update_sent events' clock: announce to wire */
-	json_u64(j, mono_ns());
+	json_u64(j, a->mono_ns);
 	if (reason) {
 		json_key(j, "reason");
 		json_str(j, reason);
@@ -363,6 +364,7 @@ static int add(struct bgpp *p, enum mit_action act, const char *attack, const st
 			 act == MIT_ACT_BLACKHOLE ? " blackhole" : " diversion");
 	}
 	r.only_without_flowspec = p->auto_blackhole;
+	a->mono_ns = mono_ns();
 	int rc = p->b.announce(p->b.arg, &r);
 	if (rc < 0) {
 		snprintf(err, errlen, "the speaker refused the route: %s", strerror(-rc));
@@ -384,6 +386,7 @@ static int add(struct bgpp *p, enum mit_action act, const char *attack, const st
 static void drop(struct bgpp *p, struct ann **pp, uint64_t now_ns, const char *reason)
 {
 	struct ann *a = *pp;
+	a->mono_ns = mono_ns();
 	int rc = p->b.withdraw(p->b.arg, a->id);
 
 	if (rc < 0 && rc != -ENOENT)

@@ -29,24 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 lab_up || exit 1
-cat >"$D/bird.conf" <<CONF
-router id 192.0.2.1;
-log "$D/bird.log" { warning, error, fatal };
-protocol device {}
-flow4 table flowtab4;
-flow6 table flowtab6;
-protocol bgp moat {
-  local 192.0.2.1 as 65000;
-  neighbor 192.0.2.2 as 65001;
-  multihop;
-  hold time 9;
-  connect retry time 1;
-  ipv4 { import all; export none; gateway recursive; igp table master4; };
-  ipv6 { import all; export none; gateway recursive; igp table master6; };
-  flow4 { table flowtab4; import all; export none; };
-  flow6 { table flowtab6; import all; export none; };
-}
-CONF
+lab_bird_conf "$D" "{ warning, error, fatal }"
 lab_inet bird -c "$D/bird.conf" -s "$D/bird.ctl" -P "$D/bird.pid" || exit 1
 for _ in $(seq 1 30); do [ -S "$D/bird.ctl" ] && break; sleep 0.1; done
 cat >"$D/moat.yaml" <<YAML

@@ -113,3 +113,28 @@ slab_up() {
 slab_rtr() { ip netns exec "$SLAB_RTR" "$@"; }
 slab_att() { ip netns exec "$SLAB_ATT" "$@"; }
 slab_cli() { ip netns exec "$SLAB_CLI" "$@"; }
+
+# lab_bird_conf DIR [LOG]: DIR/bird.conf for BIRD 2 as the lab's router: 192.0.2.1, AS 65000,
+# peering with moatd at 192.0.2.2 (AS 65001) for IPv4 and IPv6 unicast (next hops resolved
+# recursively, so a blackhole's discard next hop is kept as "unreachable") and Flowspec into
+# flowtab4 and flowtab6. LOG: BIRD's log classes (default all).
+lab_bird_conf() {
+	cat >"$1/bird.conf" <<EOF
+router id 192.0.2.1;
+log "$1/bird.log" ${2:-all};
+protocol device {}
+flow4 table flowtab4;
+flow6 table flowtab6;
+protocol bgp moat {
+  local 192.0.2.1 as 65000;
+  neighbor 192.0.2.2 as 65001;
+  multihop;
+  hold time 9;
+  connect retry time 1;
+  ipv4 { import all; export none; gateway recursive; igp table master4; };
+  ipv6 { import all; export none; gateway recursive; igp table master6; };
+  flow4 { table flowtab4; import all; export none; };
+  flow6 { table flowtab6; import all; export none; };
+}
+EOF
+}

@@ -24,24 +24,7 @@ for tool in bird birdc jq; do
 done
 lab_up || { echo "FAIL: cannot build the lab"; exit 1; }
 
-cat >"$T/bird.conf" <<EOF
-router id 192.0.2.1;
-log "$T/bird.log" all;
-protocol device {}
-flow4 table flowtab4;
-flow6 table flowtab6;
-protocol bgp moat {
-  local 192.0.2.1 as 65000;
-  neighbor 192.0.2.2 as 65001;
-  multihop;
-  hold time 9;
-  connect retry time 1;
-  ipv4 { import all; export none; gateway recursive; igp table master4; };
-  ipv6 { import all; export none; gateway recursive; igp table master6; };
-  flow4 { table flowtab4; import all; export none; };
-  flow6 { table flowtab6; import all; export none; };
-}
-EOF
+lab_bird_conf "$T"
 bird_start() {
 	ip netns exec "$LAB_INET" bird -c "$T/bird.conf" -s "$T/bird.ctl" -P "$T/bird.pid"
 	for _ in $(seq 1 30); do [ -S "$T/bird.ctl" ] && break; sleep 0.1; done

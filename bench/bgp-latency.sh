@@ -48,7 +48,8 @@ bgp:
 mitigation:
   - {action: flowspec}
 YAML
-lab_prot "$MOATD" -c "$D/moat.yaml" --events "$D/ev.json" 2>"$D/moatd.log" &
+ip netns exec "$LAB_PROT" "$MOATD" -c "$D/moat.yaml" --events "$D/ev.json" 2>"$D/moatd.log" &
+moatd_pid=$! # stopped by pid: a name would hit every moatd on the host
 for _ in $(seq 1 150); do
 	birdc -s "$D/bird.ctl" show protocols moat 2>/dev/null | grep -q Established && break
 	sleep 0.1
@@ -76,7 +77,8 @@ lab_inet "$MOAT_GEN" -i inet0 -d $((3 * N + 2)) $args 2>"$D/gen.log"
 sleep 3
 kill "$poller"
 poller=
-lab_prot pkill -TERM -x moatd
+kill -TERM "$moatd_pid"
+wait "$moatd_pid"
 sleep 0.5
 # CLOCK_REALTIME - CLOCK_MONOTONIC in seconds (the smallest of a few reads: the least delayed)
 off=$(perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC,CLOCK_REALTIME -e '

@@ -38,6 +38,7 @@ scrubber:
 control: {socket: none}
 YAML
 ip netns exec "$LAB_PROT" "$MOATD" -c "$D/moat.yaml" --events "$D/ev.json" 2>"$D/moatd.log" &
+moatd_pid=$! # stopped by pid: a name would hit every moatd on the host
 for _ in $(seq 1 50); do grep -q "capturing on" "$D/moatd.log" && break; sleep 0.1; done
 mode=$(grep -o 'attached to prot0 in [a-z]* mode' "$D/moatd.log")
 args=""
@@ -49,7 +50,8 @@ done
 # shellcheck disable=SC2086
 lab_inet "$MOAT_GEN" -i inet0 -d $((3 * N + 2)) $args 2>"$D/gen.log"
 sleep 3
-ip netns exec "$LAB_PROT" pkill -TERM -x moatd
+kill -TERM "$moatd_pid"
+wait "$moatd_pid"
 sleep 0.5
 echo "# detection to rule in effect, $N attacks, XDP $mode"
 machine

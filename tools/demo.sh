@@ -47,7 +47,9 @@ mkdir -p "$W/bpffs" && mount -t bpf bpf "$W/bpffs" || { echo "cannot mount a bpf
 echo "   attacker 203.0.113.2 and client 192.0.2.66 -> router -> prot0 of 198.51.100.5 / 2001:db8:5::5"
 mkdir -p "$W/www" && head -c 4000 /dev/urandom >"$W/www/index.bin"
 ip netns exec "$LAB_PROT" python3 -m http.server 80 --bind :: --directory "$W/www" >/dev/null 2>&1 &
+# ip netns exec execs moatd, so $! is moatd itself: stop it by pid, never by name
 ip netns exec "$LAB_PROT" "$MOATD" -c "$W/moat.yaml" --events "$W/events.json" 2>"$W/moatd.log" &
+moatd_pid=$!
 for _ in $(seq 1 50); do grep -q "capturing on prot0" "$W/moatd.log" && break; sleep 0.1; done
 grep -q "capturing on prot0" "$W/moatd.log" || { cat "$W/moatd.log"; echo "moatd did not start" >&2; exit 1; }
 echo "   $(grep -o 'XDP attached to prot0 in [a-z]* mode' "$W/moatd.log")"
@@ -84,7 +86,8 @@ for _ in $(seq 1 60); do
 	[ "$(grep -c mitigation_end "$W/events.json" 2>/dev/null)" -ge 2 ] && break
 	sleep 0.25
 done
-ip netns exec "$LAB_PROT" pkill -TERM -x moatd 2>/dev/null
+kill -TERM "$moatd_pid" 2>/dev/null
+wait "$moatd_pid" 2>/dev/null
 sleep 0.5
 
 echo

@@ -3,7 +3,7 @@
 # (BIRD at 192.0.2.1, AS 65000), moatd (ASan build) in the protected namespace peers with it
 # (AS 65001) and captures on prot0 while moat-gen floods. Asserts: the session is Established;
 # a DNS reflection on 198.51.100.5 becomes a Flowspec rule in BIRD's flow4 table (auto: the peer
-# has Flowspec, so no blackhole), an NTP reflection on 2001:db8:5::5 a flow6 rule, a SYN flood
+# has Flowspec, so no blackhole; offering IPv4 unicast only, it gets the blackhole instead), an NTP reflection on 2001:db8:5::5 a flow6 rule, a SYN flood
 # over the blackhole threshold on 198.51.100.6 a blackhole /32 with its communities; a diversion
 # by hand appears and is withdrawn; the attacks' routes are withdrawn after the hold; a route
 # active when moatd stops is withdrawn (withdraw_on_shutdown) and announced again by the next
@@ -148,5 +148,19 @@ kill -TERM $pid
 wait $pid
 rc=$?
 check "moatd exits cleanly again (rc $rc)" [ $rc -eq 0 ]
+
+# auto toward a peer without Flowspec: the blackhole goes there instead
+sed -i 's/families: \[ipv4, ipv6, flowspec4, flowspec6\]/families: [ipv4]/' "$T/moat.yaml"
+rm -f "$T/bgp-routes.json"
+start_moatd
+check "a session offering IPv4 unicast only" wait_for 15 established
+lab_inet "$MOAT_GEN" -i inet0 -d 3 --attack dns:198.51.100.5:20k:start=0:dur=3:len=1200 2>"$T/gen2.log"
+check "auto: the blackhole of 198.51.100.5 to the peer without Flowspec" \
+	sh -c "birdc -s '$T/bird.ctl' show route all 198.51.100.5/32 table master4 | grep -q '(65535,666)'"
+check "and no Flowspec rule there" sh -c "! birdc -s '$T/bird.ctl' show route table flowtab4 | grep -q '198.51.100.5/32'"
+kill -TERM $pid
+wait $pid
+rc=$?
+check "moatd exits cleanly a third time (rc $rc)" [ $rc -eq 0 ]
 grep -E "bgp|error" "$T/moatd.log" | tail -20
 finish

@@ -658,3 +658,11 @@ int bgpp_command(struct bgpp *p, int argc, char **argv, uint64_t now_ns, struct 
 		 "bgp announce flowspec TARGET [MATCH...] drop|ratelimit PPS | bgp peers");
 	return -1;
 }
+
+void bgpp_shutdown(struct bgpp *p, uint64_t now_ns)
+{
+	for (struct ann *a = p->list; a; a = a->next) {
+		a->mono_ns = mono_ns();
+		emit(p, "bgp_withdraw", now_ns, a, "shutdown (kept in the state file)");
+	}
+}

@@ -43,6 +43,10 @@ void bgpp_tick(struct bgpp *p, uint64_t now_ns);
 int bgpp_command(struct bgpp *p, int argc, char **argv, uint64_t now_ns, struct json *out,
 		 char *err, size_t errlen);
 
+/* moatd stops with bgp.withdraw_on_shutdown: a bgp_withdraw event for every route (the speaker
+ * withdraws them); the state file keeps them for the next start. */
+void bgpp_shutdown(struct bgpp *p, uint64_t now_ns);
+
 /* The route an attack gets under action a (for tests). 0, or -1 with why. */
 int bgpp_route_for(const struct conf *c, const struct attack *a, enum mit_action act,
 		   struct bgp_out_route *r, struct fs_rule *fs, char *why, size_t whylen);

@@ -871,6 +871,8 @@ int main(int argc, char **argv)
 	if (m.bgp) {
 		log_info("bgp: closing the sessions%s",
 			 m.conf->bgp.withdraw_on_shutdown ? ", routes withdrawn first" : "");
+		if (m.conf->bgp.withdraw_on_shutdown)
+			bgpp_shutdown(m.bgpp, realtime_ns());
 		bgp_speaker_free(m.bgp, m.conf->bgp.withdraw_on_shutdown);
 	}
 	bgpp_free(m.bgpp);

@@ -24,6 +24,7 @@ struct ann {
 	uint64_t start_ns;
 	uint64_t until_ns; /* 0: while the attack lasts (or by hand: until withdrawn) */
 	uint64_t mono_ns;  /* CLOCK_MONOTONIC just before the speaker got it (announce/withdraw) */
+	bool only_no_fs;   /* auto's blackhole: only to peers without Flowspec */
 	char text[RULE_TEXT_MAX + 64];
 	struct ann *next;
 };
@@ -270,6 +271,8 @@ static void save(struct bgpp *p)
 		json_str(&j, a->rule.action ? rs : "");
 		json_key(&j, "until");
 		json_dbl(&j, a->until_ns / 1e9, 3);
+		json_key(&j, "only_without_flowspec");
+		json_bool(&j, a->only_no_fs);
 		json_end(&j);
 	}
 	json_aend(&j);
@@ -364,6 +367,7 @@ static int add(struct bgpp *p, enum mit_action act, const char *attack, const st
 			 act == MIT_ACT_BLACKHOLE ? " blackhole" : " diversion");
 	}
 	r.only_without_flowspec = p->auto_blackhole;
+	a->only_no_fs = p->auto_blackhole;
 	a->mono_ns = mono_ns();
 	int rc = p->b.announce(p->b.arg, &r);
 	if (rc < 0) {
@@ -529,9 +533,13 @@ int bgpp_restore(struct bgpp *p, uint64_t now_ns, char *err, size_t errlen)
 		/* an attack still going when moatd stopped: unknown now, so held from now */
 		if (!until_ns)
 			until_ns = now_ns + (uint64_t)(p->c->bgp.hold * 1e9);
-		if (add(p, a, attack, &t, a == MIT_ACT_FLOWSPEC ? &s : NULL,
-			a == MIT_ACT_FLOWSPEC ? p->c->bgp.flowspec_rate : 0, now_ns, until_ns, id,
-			NULL, e2, sizeof(e2)) == 0)
+		/* auto's blackhole stays away from the Flowspec peers after a restart too */
+		p->auto_blackhole = jv_bool(jv_get(r, "only_without_flowspec")) == 1;
+		int rc = add(p, a, attack, &t, a == MIT_ACT_FLOWSPEC ? &s : NULL,
+			     a == MIT_ACT_FLOWSPEC ? p->c->bgp.flowspec_rate : 0, now_ns, until_ns,
+			     id, NULL, e2, sizeof(e2));
+		p->auto_blackhole = false;
+		if (rc == 0)
 			n++;
 		else
 			log_err("bgp: cannot announce route %llu again: %s", (unsigned long long)id,

@@ -279,6 +279,14 @@ static void test_state(void)
 			same = strstr(txt, "source-port ==53") != NULL;
 		}
 	CHECK(same);
+	/* auto's blackhole still goes only to the peers without Flowspec */
+	int bh = 0;
+	for (int i = 0; i < n_ann; i++)
+		if (got[i].r.family == BGP_IPV4_UNICAST) {
+			bh++;
+			CHECK(got[i].only_without_flowspec);
+		}
+	CHECK_EQ(bh, 2);
 	bgpp_free(p);
 
 	/* restarted again at 116: b's ended at 115 meanwhile (not announced); a's, held from the

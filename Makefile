@@ -100,10 +100,20 @@ $(eval $(call bpf_variant,asan,$(ASAN_FLAGS)))
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
+# the library is compiled once for every fuzzer, instrumented (fuzzer-no-link), into its archive
+FUZZ_LIB_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC))
+build/fuzz/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC    $@"
+	@$(CLANG) $(CFLAGS_COMMON) $(FUZZ_LIB_FLAGS) -c $< -o $@
+build/fuzz/libmoat.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libmoat.a $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ  $@"
-	@$(CLANG) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+	@$(CLANG) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $< build/fuzz/libmoat.a -o $@ $(LIBS)
 
 .PHONY: all release asan fuzz deps test unit demo bench install clean format check-format
 all: release
@@ -115,14 +125,14 @@ deps:
 	@sh tools/deps.sh
 
 test: deps
-	$(MAKE) release asan fuzz
+	$(MAKE) -j$$(nproc) release asan fuzz
 	@sh tests/run.sh
 
 unit: release asan
 	@ONLY=unit sh tests/run.sh
 
 demo: deps
-	$(MAKE) release
+	$(MAKE) -j$$(nproc) release
 	@sh tools/demo.sh
 
 bench: deps release

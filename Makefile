@@ -6,6 +6,9 @@
 CC      ?= gcc
 CLANG   ?= clang
 PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= /lib/systemd/system
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS_COMMON := -std=gnu11 -D_GNU_SOURCE -Isrc $(WARN) -pthread -fno-strict-aliasing
 LIBS    := -lpcap -lyaml -lpthread -lm
@@ -139,18 +142,36 @@ bench: deps release
 	@sh bench/run-all.sh
 
 install: release
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/moat \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/moat \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/moat
-	install -m 755 build/release/moatd $(DESTDIR)$(PREFIX)/sbin/moatd
-	install -m 755 build/release/moatctl $(DESTDIR)$(PREFIX)/sbin/moatctl
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/moat \
+		$(DESTDIR)$(SYSTEMDDIR)
+	install -m 755 build/release/moatd $(DESTDIR)$(SBINDIR)/moatd
+	install -m 755 build/release/moatctl $(DESTDIR)$(SBINDIR)/moatctl
 	install -m 755 build/release/moat-gen $(DESTDIR)$(PREFIX)/bin/moat-gen
 	install -m 644 docs/man/moat-gen.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/man/moat.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 docs/man/moatd.8 docs/man/moatctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 examples/moat.yaml examples/notify.sh docs/moat.yaml.md docs/ARCHITECTURE.md \
 		$(DESTDIR)$(PREFIX)/share/doc/moat/
-	[ -e $(DESTDIR)/etc/moat/moat.yaml ] || install -m 640 examples/moat.yaml $(DESTDIR)/etc/moat/moat.yaml
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/moatd.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/moatd.service.tmp
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/moatd.service.tmp
+	mv $(DESTDIR)$(SYSTEMDDIR)/moatd.service.tmp $(DESTDIR)$(SYSTEMDDIR)/moatd.service
+# the example config names /etc/moat/notify.sh; neither replaces a file already there
+	[ -e $(DESTDIR)$(SYSCONFDIR)/moat/moat.yaml ] || \
+		install -m 640 examples/moat.yaml $(DESTDIR)$(SYSCONFDIR)/moat/moat.yaml
+	[ -e $(DESTDIR)$(SYSCONFDIR)/moat/notify.sh ] || \
+		install -m 755 examples/notify.sh $(DESTDIR)$(SYSCONFDIR)/moat/notify.sh
+
+# everything install put there except the config in $(SYSCONFDIR)/moat, which stays (as dpkg does)
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/moatd $(DESTDIR)$(SBINDIR)/moatctl $(DESTDIR)$(PREFIX)/bin/moat-gen \
+		$(DESTDIR)$(PREFIX)/share/man/man1/moat-gen.1 $(DESTDIR)$(PREFIX)/share/man/man5/moat.yaml.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/moatctl.8 \
+		$(DESTDIR)$(SYSTEMDDIR)/moatd.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/moat
 
 format:
 	clang-format -i $(LIB_SRC) $(CMD_SRC) $(HDRS) $(UNIT_SRC) $(FUZZ_SRC)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bgp/flowspec.h"
+#include "bgp/wr.h"
 
 enum {
 	OP_END = 0x80,
@@ -113,21 +114,6 @@ static bool prefix_ok(const struct fs_prefix *p, int family)
 }
 
 /* ---- encoder --------------------------------------------------------------------------------- */
-
-struct wr {
-	uint8_t *p;
-	size_t cap, len;
-	bool err;
-};
-
-static void put8(struct wr *w, uint8_t v)
-{
-	if (w->len >= w->cap) {
-		w->err = true;
-		return;
-	}
-	w->p[w->len++] = v;
-}
 
 static void put_prefix(struct wr *w, int type, const struct fs_prefix *p, int family)
 {
@@ -413,23 +399,7 @@ const char *fs_type_name(int type)
 
 static const char *proto_name(uint64_t v)
 {
-	switch (v) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 47:
-		return "gre";
-	case 50:
-		return "esp";
-	case 58:
-		return "icmpv6";
-	case 132:
-		return "sctp";
-	}
-	return NULL;
+	return v <= 255 ? ipproto_name((unsigned)v) : NULL;
 }
 
 static void fmt_prefix(struct sb *s, const char *name, const struct fs_prefix *p, int family)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bgp/msg.h"
+#include "bgp/wr.h"
 
 enum {
 	OPEN_MIN = BGP_HDR_LEN + 10,
@@ -118,43 +119,6 @@ static int fail(struct bgp_err *e, uint8_t code, uint8_t sub, const uint8_t *dat
 
 /* ---- writer ------------------------------------------------------------------------------------
  */
-
-struct wr {
-	uint8_t *p;
-	size_t cap, len;
-	bool err;
-};
-
-static void put8(struct wr *w, uint8_t v)
-{
-	if (w->len >= w->cap) {
-		w->err = true;
-		return;
-	}
-	w->p[w->len++] = v;
-}
-
-static void put16(struct wr *w, uint16_t v)
-{
-	put8(w, (uint8_t)(v >> 8));
-	put8(w, (uint8_t)v);
-}
-
-static void put32(struct wr *w, uint32_t v)
-{
-	put16(w, (uint16_t)(v >> 16));
-	put16(w, (uint16_t)v);
-}
-
-static void putn(struct wr *w, const void *d, size_t n)
-{
-	if (n > w->cap - w->len) {
-		w->err = true;
-		return;
-	}
-	memcpy(w->p + w->len, d, n);
-	w->len += n;
-}
 
 static void set16(struct wr *w, size_t at, size_t v)
 {

@@ -83,3 +83,24 @@ char *prefix_str(const struct maddr *a, int plen, char *buf, size_t n)
 	snprintf(buf, n, "%s/%d", tmp, maddr_is_v4(a) ? plen - 96 : plen);
 	return buf;
 }
+
+const char *ipproto_name(unsigned p)
+{
+	switch (p) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 47:
+		return "gre";
+	case 50:
+		return "esp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	}
+	return NULL;
+}

@@ -99,4 +99,7 @@ char *prefix_str(const struct maddr *a, int plen, char *buf, size_t n);
 /* Masks a to its first plen bits (mapped space). */
 void maddr_mask(struct maddr *a, int plen);
 
+/* "tcp", "udp", "icmp", "icmpv6", "gre", "esp", "sctp" for those IP protocol numbers, else NULL. */
+const char *ipproto_name(unsigned p);
+
 #endif

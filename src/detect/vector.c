@@ -240,23 +240,12 @@ enum atype classify(const uint64_t sum[C__COUNT], const struct vec *v)
 
 static const char *proto_name(uint32_t p, char *buf, size_t n)
 {
-	switch (p) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 47:
-		return "gre";
-	case 50:
-		return "esp";
-	case 58:
-		return "icmpv6";
-	default:
-		snprintf(buf, n, "%u", p);
-		return buf;
-	}
+	const char *s = ipproto_name(p);
+
+	if (s)
+		return s;
+	snprintf(buf, n, "%u", p);
+	return buf;
 }
 
 static void flags_str(uint32_t f, char *buf)

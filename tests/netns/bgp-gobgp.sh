@@ -70,16 +70,6 @@ gobgpd_stop() {
 	wait "$gobgpd_pid" 2>/dev/null
 	gobgpd_pid=
 }
-wait_for() { # seconds, command...
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 established() { gobgp_ neighbor 2>/dev/null | grep '192\.0\.2\.2' | grep -q 'Establ'; }
 # in_rib FAMILY PATTERN: a route matching PATTERN (grep -E) in GoBGP's global rib of FAMILY
 in_rib() { gobgp_ global rib -a "$1" 2>/dev/null | grep -Eq -- "$2"; }

@@ -31,16 +31,6 @@ bird_start() {
 }
 birdc_() { birdc -s "$T/bird.ctl" "$@"; }
 established() { birdc_ show protocols moat | grep -q Established; }
-wait_for() { # seconds, command...
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 in_table() { birdc_ show route all table "$1" | grep -q -- "$2"; }
 route_text() { birdc_ show route all table "$1" | tr '\n' ' '; }
 

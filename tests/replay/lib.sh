@@ -24,3 +24,14 @@ within() { awk -v v="$1" -v e="$2" -v f="$3" 'BEGIN { d = v - e; if (d < 0) d = 
 since() { awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { d = b - a; exit !(d > 0 && d <= m) }'; }
 # le A B: A <= B (floats)
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+# wait_for SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.1 s)
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}

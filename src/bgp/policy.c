@@ -42,12 +42,6 @@ struct bgpp {
 	struct json j;
 };
 
-static const char *act_name(enum mit_action a)
-{
-	static const char *const n[] = {"auto", "blackhole", "flowspec", "diversion", "none"};
-	return a <= MIT_ACT_NONE ? n[a] : "?";
-}
-
 struct bgpp *bgpp_new(const struct conf *c, const struct bgpp_backend *b, bool persist,
 		      bgpp_emit_fn emit, void *emit_arg)
 {
@@ -171,7 +165,7 @@ static int build(const struct conf *c, enum mit_action act, const struct maddr *
 		return 0;
 	}
 	if (act != MIT_ACT_BLACKHOLE && act != MIT_ACT_DIVERSION) {
-		snprintf(why, whylen, "action %s announces nothing", act_name(act));
+		snprintf(why, whylen, "action %s announces nothing", conf_action_name(act));
 		return -1;
 	}
 	if (v4 ? !a->has_nh4 : !a->has_nh6) {
@@ -261,7 +255,7 @@ static void save(struct bgpp *p)
 		json_key(&j, "id");
 		json_u64(&j, a->id);
 		json_key(&j, "action");
-		json_str(&j, act_name(a->action));
+		json_str(&j, conf_action_name(a->action));
 		json_key(&j, "attack");
 		json_str(&j, a->attack);
 		json_key(&j, "target");
@@ -316,7 +310,7 @@ static void emit(struct bgpp *p, const char *ev, uint64_t now_ns, const struct a
 	json_key(j, "target");
 	json_str(j, maddr_str(&a->target, ts));
 	json_key(j, "action");
-	json_str(j, act_name(a->action));
+	json_str(j, conf_action_name(a->action));
 	json_key(j, "route");
 	json_str(j, a->text);
 	json_key(j, "mono_ns"); /* the bgp_update_sent events' clock: announce to wire */
@@ -379,7 +373,7 @@ static int add(struct bgpp *p, enum mit_action act, const char *attack, const st
 	p->list = a;
 	p->n++;
 	emit(p, "bgp_announce", now_ns, a, NULL);
-	log_info("bgp: announced %s %s (route %llu%s%s)", act_name(act), a->text,
+	log_info("bgp: announced %s %s (route %llu%s%s)", conf_action_name(act), a->text,
 		 (unsigned long long)a->id, a->attack[0] ? ", attack " : "", a->attack);
 	save(p);
 	if (out)
@@ -399,7 +393,7 @@ static void drop(struct bgpp *p, struct ann **pp, uint64_t now_ns, const char *r
 	*pp = a->next;
 	p->n--;
 	emit(p, "bgp_withdraw", now_ns, a, reason);
-	log_info("bgp: withdrew %s %s (%s)", act_name(a->action), a->text, reason);
+	log_info("bgp: withdrew %s %s (%s)", conf_action_name(a->action), a->text, reason);
 	free(a);
 	save(p);
 }
@@ -563,7 +557,7 @@ static void ann_json(const struct ann *a, struct json *j, uint64_t now_ns)
 	json_key(j, "id");
 	json_u64(j, a->id);
 	json_key(j, "action");
-	json_str(j, act_name(a->action));
+	json_str(j, conf_action_name(a->action));
 	json_key(j, "target");
 	json_str(j, maddr_str(&a->target, ts));
 	json_key(j, "route");

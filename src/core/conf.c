@@ -1557,6 +1557,11 @@ static const char *const act_names[] = {[MIT_ACT_AUTO] = "auto",
 					[MIT_ACT_DIVERSION] = "diversion",
 					[MIT_ACT_NONE] = "none"};
 
+const char *conf_action_name(enum mit_action a)
+{
+	return (size_t)a < ARRAY_SIZE(act_names) ? act_names[a] : "?";
+}
+
 static int get_addr(struct ld *ld, const struct node *n, const char *path, struct maddr *a)
 {
 	char q[QBUF];

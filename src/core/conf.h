@@ -255,4 +255,7 @@ const char *conf_thr_name(enum thr t);
 /* "incoming" / "outgoing" */
 const char *conf_dir_name(enum dir d);
 
+/* A mitigation action's YAML name ("blackhole"); "?" for a value out of range. */
+const char *conf_action_name(enum mit_action a);
+
 #endif

@@ -11,7 +11,7 @@ SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS_COMMON := -std=gnu11 -D_GNU_SOURCE -Isrc $(WARN) -pthread -fno-strict-aliasing
-LIBS    := -lpcap -lyaml -lpthread -lm
+LIBS    := -lpcap -lyaml -lmicrohttpd -lsqlite3 -lpthread -lm
 
 LIB_SRC  := $(filter-out src/cmd/%,$(wildcard src/*/*.c src/*/*/*.c))
 CMD_SRC  := $(wildcard src/cmd/*.c)

@@ -7,12 +7,19 @@ PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
       iproute2 iputils-ping ethtool tcpdump jq procps psmisc man-db groff-base
       softflowd pmacct
       libbpf-dev bpftool xdp-tools nftables netsniff-ng hping3 curl python3
-      bird2 gobgpd"
+      bird2 gobgpd
+      libmicrohttpd-dev libsqlite3-dev sqlite3 openssl chromium wrk"
 # libbpf-dev, bpftool: the XDP scrubber (clang -target bpf, bpftool gen skeleton, libbpf loader);
 # the BPF C uses <linux/bpf.h> from linux-libc-dev, so no kernel headers are needed.
 # xdp-tools, nftables: the peers of the XDP benchmarks; netsniff-ng: trafgen, their generator.
 # hping3 (the flood), curl (the client) and python3 (its http.server is the web server): the
 # scrubber's end-to-end test and the demo. bird2, gobgpd: the real BGP peers of the BGP tests.
+# libmicrohttpd-dev: the HTTP API and dashboard; libsqlite3-dev: the attack history (sqlite3, the
+# shell, lets the tests look into it); openssl: the API's TLS test certificate; chromium: the
+# dashboard's browser tests (driven by playwright-core from npm, see web/package.json); wrk: the
+# API latency benchmark. Node.js and npm fetch uPlot and playwright-core from the npm registry:
+# Debian's packages when the machine has no npm of its own.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

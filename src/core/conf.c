@@ -48,26 +48,31 @@ enum {
  * (mbps * 125000 bytes) cannot overflow 64 bits. */
 #define THR_MAX 1000000000000ULL
 
-#define DEF_PPS	      100000
-#define DEF_MBPS      1000
-#define DEF_FLOWS     50000
-#define DEF_COOLDOWN  30.0
-#define DEF_UPDATE    5.0
-#define DEF_TOP_N     5
-#define DEF_TIMEOUT   30.0
-#define DEF_MAX_HOSTS 262144
-#define DEF_MAX_HOT   16384
-#define DEF_HOST_IDLE 300.0
-#define DEF_RING_MB   64
-#define DEF_HOLD      300.0
-#define DEF_SAMPLE    100
-#define DEF_EVIDENCE  10000
-#define DEF_EVID_DIR  "/var/lib/moat/evidence"
-#define DEF_PIN_DIR   "/sys/fs/bpf/moat"
-#define DEF_SRC_PPS   50
-#define DEF_SRC_BURST 100
-#define DEF_CTL_SOCK  "/run/moat/moatd.sock"
-#define DEF_BGP_STATE "/var/lib/moat/bgp-routes.json"
+#define DEF_PPS	       100000
+#define DEF_MBPS       1000
+#define DEF_FLOWS      50000
+#define DEF_COOLDOWN   30.0
+#define DEF_UPDATE     5.0
+#define DEF_TOP_N      5
+#define DEF_TIMEOUT    30.0
+#define DEF_MAX_HOSTS  262144
+#define DEF_MAX_HOT    16384
+#define DEF_HOST_IDLE  300.0
+#define DEF_RING_MB    64
+#define DEF_HOLD       300.0
+#define DEF_SAMPLE     100
+#define DEF_EVIDENCE   10000
+#define DEF_EVID_DIR   "/var/lib/moat/evidence"
+#define DEF_PIN_DIR    "/sys/fs/bpf/moat"
+#define DEF_SRC_PPS    50
+#define DEF_SRC_BURST  100
+#define DEF_CTL_SOCK   "/run/moat/moatd.sock"
+#define DEF_BGP_STATE  "/var/lib/moat/bgp-routes.json"
+#define DEF_API_LISTEN "127.0.0.1:8080"
+#define DEF_HISTORY    "/var/lib/moat/history.db"
+#define DEF_RETENTION  90
+#define DEF_MAX_ATT    100000
+#define API_TOKEN_MIN  16
 
 static const char *const thr_names[THR__COUNT] = {
     [THR_PPS] = "pps",		 [THR_MBPS] = "mbps",		[THR_FLOWS] = "flows",
@@ -1899,10 +1904,147 @@ static int conf_defaults(struct conf *c)
 	c->bgp.withdraw_on_shutdown = true;
 	c->bgp.hold = DEF_HOLD;
 	c->bgp.state_file = strdup(DEF_BGP_STATE);
+	c->history.path = strdup(DEF_HISTORY);
+	c->history.retention_days = DEF_RETENTION;
+	c->history.max_attacks = DEF_MAX_ATT;
 	return c->scrubber.evidence_dir && c->scrubber.pin_dir && c->control.socket &&
-		       c->bgp.state_file
+		       c->bgp.state_file && c->history.path
 		   ? 0
 		   : -1;
+}
+
+/* ---- the HTTP API and the history ---- */
+
+static bool is_loopback(const struct maddr *a)
+{
+	static const uint8_t v6lo[16] = {[15] = 1};
+
+	if (maddr_is_v4(a))
+		return a->b[12] == 127;
+	return !memcmp(a->b, v6lo, 16);
+}
+
+/* The first line of a token file, without its newline: at least API_TOKEN_MIN printable
+ * characters and nothing after it but blank lines. Returns 0 or -1 with the error written (at
+ * the token_file key). */
+static int read_token_file(struct ld *ld, const struct node *n, const char *path, char **tok)
+{
+	char buf[1024];
+	FILE *f = fopen(path, "re");
+	size_t len;
+
+	if (!f)
+		return fail(ld, n, "api.token_file: cannot open %s: %s", path, strerror(errno));
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	bool big = !feof(f);
+	fclose(f);
+	if (big)
+		return fail(ld, n, "api.token_file: %s is longer than %zu bytes", path,
+			    sizeof(buf) - 1);
+	buf[len] = 0;
+	size_t tl = strcspn(buf, "\r\n");
+	for (size_t i = tl; i < len; i++)
+		if (buf[i] != '\r' && buf[i] != '\n' && buf[i] != ' ' && buf[i] != '\t')
+			return fail(ld, n, "api.token_file: %s has more than one line", path);
+	buf[tl] = 0;
+	for (size_t i = 0; i < tl; i++)
+		if ((unsigned char)buf[i] <= 0x20 || buf[i] == 0x7f)
+			return fail(ld, n,
+				    "api.token_file: %s: the token has a space or control "
+				    "character",
+				    path);
+	if (tl < API_TOKEN_MIN)
+		return fail(ld, n, "api.token_file: %s: the token is shorter than %d characters",
+			    path, API_TOKEN_MIN);
+	*tok = strdup(buf);
+	return *tok ? 0 : fail(ld, n, "out of memory");
+}
+
+static int get_api(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"listen", "token", "token_file", "tls_cert", "tls_key"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+	struct capture tmp;
+	char q[QBUF];
+
+	if (!(n->type == N_SCALAR && n->null) &&
+	    map_keys(ld, n, "api", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (n->type == N_SCALAR && n->null)
+		memset(val, 0, sizeof(val));
+	c->api.enabled = true;
+	memset(&tmp, 0, sizeof(tmp));
+	if (val[0]) {
+		if (val[0]->type != N_SCALAR || val[0]->null || parse_listen(val[0]->s, &tmp) < 0)
+			return fail(ld, val[0],
+				    "api.listen: expected ADDRESS:PORT (\"127.0.0.1:8080\", "
+				    "\"[::1]:8080\"), got %s",
+				    what(val[0], q, sizeof(q)));
+	} else {
+		parse_listen(DEF_API_LISTEN, &tmp);
+	}
+	memcpy(c->api.listen, tmp.listen, sizeof(c->api.listen));
+	c->api.listen_addr = tmp.listen_addr;
+	c->api.listen_port = tmp.listen_port;
+	c->api.listen_family = tmp.listen_family;
+	c->api.loopback = is_loopback(&tmp.listen_addr);
+	if (val[1] && val[2])
+		return fail(ld, val[2], "api.token_file: give token or token_file, not both");
+	if (val[1]) {
+		if (get_str(ld, val[1], "api.token", &c->api.token) < 0)
+			return -1;
+		for (const char *p = c->api.token; *p; p++)
+			if (*p == ' ' || *p == '\t')
+				return fail(ld, val[1], "api.token: the token has a space");
+		if (strlen(c->api.token) < API_TOKEN_MIN)
+			return fail(ld, val[1], "api.token: shorter than %d characters",
+				    API_TOKEN_MIN);
+	}
+	if (val[2] && (get_path(ld, val[2], "api.token_file", &c->api.token_file) < 0 ||
+		       read_token_file(ld, val[2], c->api.token_file, &c->api.token) < 0))
+		return -1;
+	if (val[3] && get_path(ld, val[3], "api.tls_cert", &c->api.tls_cert) < 0)
+		return -1;
+	if (val[4] && get_path(ld, val[4], "api.tls_key", &c->api.tls_key) < 0)
+		return -1;
+	if (!val[3] != !val[4])
+		return fail(ld, val[3] ? val[3] : val[4],
+			    "api: tls_cert and tls_key go together (HTTPS needs both)");
+	if (!c->api.loopback && !c->api.token)
+		return fail(ld, val[0] ? val[0] : n,
+			    "api.listen: %s is not a loopback address, and then every route needs "
+			    "a token: set api.token or api.token_file",
+			    c->api.listen);
+	return 0;
+}
+
+static int get_history(struct ld *ld, const struct node *n)
+{
+	static const char *const keys[] = {"path", "retention_days", "max_attacks"};
+	const struct node *val[ARRAY_SIZE(keys)];
+	struct conf *c = ld->c;
+
+	c->history.given = true;
+	if (n->type == N_SCALAR && n->null)
+		return 0;
+	if (map_keys(ld, n, "history", keys, ARRAY_SIZE(keys), val) < 0)
+		return -1;
+	if (val[0]) {
+		free(c->history.path);
+		c->history.path = NULL;
+		if (val[0]->type == N_SCALAR && !val[0]->null && !strcmp(val[0]->s, "none"))
+			return 0;
+		if (get_path(ld, val[0], "history.path", &c->history.path) < 0)
+			return -1;
+	}
+	if (val[1] && get_unsigned(ld, val[1], "history.retention_days", 0, 36500,
+				   &c->history.retention_days) < 0)
+		return -1;
+	if (val[2] && get_unsigned(ld, val[2], "history.max_attacks", 0, 100000000,
+				   &c->history.max_attacks) < 0)
+		return -1;
+	return 0;
 }
 
 /* Walks the tree into ld->c, sections in the order that later ones depend on earlier ones
@@ -1910,10 +2052,10 @@ static int conf_defaults(struct conf *c)
  * -1 with the error written. */
 static int conf_walk(struct ld *ld, const struct node *root)
 {
-	static const char *const keys[] = {"networks",	"whitelist", "thresholds", "hostgroups",
-					   "detection", "events",    "notify",	   "limits",
-					   "log",	"capture",   "exporters",  "scrubber",
-					   "control",	"bgp",	     "mitigation"};
+	static const char *const keys[] = {
+	    "networks", "whitelist", "thresholds", "hostgroups", "detection", "events",
+	    "notify",	"limits",    "log",	   "capture",	 "exporters", "scrubber",
+	    "control",	"bgp",	     "mitigation", "api",	 "history"};
 	const struct node *v[ARRAY_SIZE(keys)];
 	struct conf *c = ld->c;
 
@@ -1967,6 +2109,10 @@ static int conf_walk(struct ld *ld, const struct node *root)
 	if (ld->hg_mit && !c->bgp.enabled)
 		return fail(ld, ld->hg_mit,
 			    "mitigation: acts over BGP, and there is no 'bgp' section");
+	if (v[15] && get_api(ld, v[15]) < 0)
+		return -1;
+	if (v[16] && get_history(ld, v[16]) < 0)
+		return -1;
 	return 0;
 }
 
@@ -2096,6 +2242,11 @@ void conf_free(struct conf *c)
 	free(c->bgp.peers);
 	free(c->bgp.state_file);
 	free(c->mitigation);
+	free(c->api.token);
+	free(c->api.token_file);
+	free(c->api.tls_cert);
+	free(c->api.tls_key);
+	free(c->history.path);
 	free(c->path);
 	free(c);
 }
@@ -2311,6 +2462,33 @@ static void print_kv_str(FILE *f, const char *key, const char *v)
 	fputc('\n', f);
 }
 
+static void print_api(FILE *f, const struct conf *c)
+{
+	if (!c->api.enabled) {
+		fputs("# api: none (no HTTP API, metrics or dashboard)\n", f);
+	} else {
+		fputs("api:\n", f);
+		print_kv_str(f, "listen", c->api.listen);
+		if (c->api.token_file)
+			print_kv_str(f, "token_file", c->api.token_file);
+		else if (c->api.token)
+			fputs("  # token: set, not printed\n", f);
+		else
+			fputs("  # token: none (changes over HTTP are refused)\n", f);
+		if (c->api.tls_cert) {
+			print_kv_str(f, "tls_cert", c->api.tls_cert);
+			print_kv_str(f, "tls_key", c->api.tls_key);
+		}
+	}
+	fputs("history:\n", f);
+	if (c->history.path)
+		print_kv_str(f, "path", c->history.path);
+	else
+		fputs("  path: none\n", f);
+	fprintf(f, "  retention_days: %u\n", c->history.retention_days);
+	fprintf(f, "  max_attacks: %u\n", c->history.max_attacks);
+}
+
 static void print_mitigation(FILE *f, const char *key, const struct mit_policy *m, size_t n,
 			     int ind)
 {
@@ -2490,4 +2668,5 @@ void conf_print(const struct conf *c, FILE *f)
 		      f);
 	else if (c->bgp.enabled)
 		print_mitigation(f, "mitigation", c->mitigation, c->n_mitigation, 0);
+	print_api(f, c);
 }

@@ -232,6 +232,27 @@ struct conf {
 
 	struct mit_policy *mitigation; /* NULL: MIT_ACT_AUTO for every attack */
 	size_t n_mitigation;
+
+	/* The HTTP API, metrics and dashboard (docs/api.md). */
+	struct {
+		bool enabled;	 /* the section is present */
+		char listen[64]; /* canonical "127.0.0.1:8080", "[::1]:8080" */
+		struct maddr listen_addr;
+		uint16_t listen_port;
+		uint8_t listen_family;	  /* 4 or 6 */
+		bool loopback;		  /* listen_addr is a loopback address */
+		char *token;		  /* NULL: none (from token, or token_file's first line) */
+		char *token_file;	  /* NULL: the token was written inline, or none */
+		char *tls_cert, *tls_key; /* PEM files; both or neither */
+	} api;
+
+	/* The attack history (SQLite). */
+	struct {
+		char *path; /* NULL: no history ("none") */
+		bool given; /* the section was written (a replay keeps history only then) */
+		unsigned retention_days; /* 0: keep forever (default 90) */
+		unsigned max_attacks;	 /* 0: no limit (default 100000) */
+	} history;
 };
 
 /* Loads and validates path. On success returns 0 and *out owns a new config (free with

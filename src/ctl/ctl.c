@@ -44,6 +44,12 @@ struct ctl {
 	struct client cl[CTL_MAX_CLIENTS];
 	int n;
 	struct json j;
+	struct watch {
+		int fd;
+		void (*fn)(void *arg);
+		void *arg;
+	} w[CTL_MAX_WATCH];
+	int n_w;
 };
 
 static uint64_t now_ms(void)
@@ -470,7 +476,7 @@ static void compact(struct ctl *c)
 
 int ctl_serve(struct ctl *c, int timeout_ms)
 {
-	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
+	struct pollfd pfd[CTL_MAX_CLIENTS + 1 + CTL_MAX_WATCH];
 	uint64_t now = now_ms();
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms;
 	bool accept_ok = true;
@@ -490,6 +496,9 @@ int ctl_serve(struct ctl *c, int timeout_ms)
 			if (client_deadline(cl) < wake)
 				wake = client_deadline(cl);
 		}
+		int nw = np;
+		for (int i = 0; i < c->n_w; i++)
+			pfd[np++] = (struct pollfd){.fd = c->w[i].fd, .events = POLLIN};
 		int wait = -1;
 		if (wake != UINT64_MAX)
 			wait = wake <= now	       ? 0
@@ -519,9 +528,20 @@ int ctl_serve(struct ctl *c, int timeout_ms)
 		if (incoming)
 			accept_clients(c, now, &accept_ok);
 		compact(c);
+		for (int i = 0; i < c->n_w; i++)
+			if (pfd[nw + i].revents)
+				c->w[i].fn(c->w[i].arg);
 		if (now >= deadline)
 			return 0;
 	}
+}
+
+int ctl_watch(struct ctl *c, int fd, void (*fn)(void *arg), void *arg)
+{
+	if (c->n_w == CTL_MAX_WATCH)
+		return -1;
+	c->w[c->n_w++] = (struct watch){.fd = fd, .fn = fn, .arg = arg};
+	return 0;
 }
 
 int ctl_clients(const struct ctl *c)

@@ -31,14 +31,25 @@
 #define CTL_IDLE_MS	 2000
 #define CTL_REQUEST_MS	 10000
 #define CTL_MAX_CLIENTS	 64
+#define CTL_MAX_WATCH	 4
 
 struct json; /* src/core/json.h */
 struct ctl;
 
 /* Called once per request with its arguments (argc >= 1, argv[argc] == NULL; the strings live
  * until the handler returns); writes the reply object's members (not the braces) into out with
- * json_key/json_str/...; returns 0 for ok (the server puts "ok":true first) or -1 with a message
- * in err (the server replies {"ok":false,"error":err}, discarding out). */
+ * json_key/json_str/...; returns 0 for ok (the server puts "ok":true first) or a negative value
+ * with a message in err (the server replies {"ok":false,"error":err}, discarding out). The value
+ * says what kind of refusal it is, for the HTTP API's status: -1 or CTL_EBAD a bad request,
+ * CTL_ENOTFOUND no such thing, CTL_ECONFLICT it conflicts with the state, CTL_EUNAVAIL the part
+ * is not configured, CTL_EFAIL the daemon failed. */
+enum {
+	CTL_EBAD = -400,
+	CTL_ENOTFOUND = -404,
+	CTL_ECONFLICT = -409,
+	CTL_EFAIL = -500,
+	CTL_EUNAVAIL = -503,
+};
 typedef int (*ctl_handler)(void *arg, int argc, char **argv, struct json *out, char *err,
 			   size_t errlen);
 
@@ -56,6 +67,10 @@ int ctl_serve(struct ctl *c, int timeout_ms);
 /* Closes every client and the listening socket and removes the socket file (if it is still the
  * one ctl_open created). NULL is fine. */
 void ctl_close(struct ctl *c);
+
+/* Also polls fd for input in ctl_serve and calls fn(arg) when it has some (the HTTP API's
+ * epoll descriptor). At most CTL_MAX_WATCH; returns 0 or -1 when full. */
+int ctl_watch(struct ctl *c, int fd, void (*fn)(void *arg), void *arg);
 
 /* The number of clients connected now (for tests and stats). */
 int ctl_clients(const struct ctl *c);

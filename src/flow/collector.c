@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "detect/detect.h"
 #include "flow/collector.h"
@@ -555,4 +556,87 @@ void collector_close(struct collector *co)
 	spreader_free(co->sp);
 	free(co->buf);
 	free(co);
+}
+
+const struct collector_stats *collector_stats(const struct collector *co)
+{
+	return &co->st;
+}
+
+const char *collector_kind(const struct collector *co)
+{
+	return co->cap.kind == CAPTURE_SFLOW ? "sflow" : "netflow";
+}
+
+const char *collector_listen(const struct collector *co)
+{
+	return co->cap.listen;
+}
+
+void collector_each(struct collector *co,
+		    void (*fn)(void *arg, const char *kind, const char *listen,
+			       const struct maddr *addr, const struct exporter_stats *st),
+		    void *arg)
+{
+	for (uint32_t i = 0; i <= co->exp_mask; i++) {
+		const struct exp_slot *e = &co->exp[i];
+		if (e->used && (e->ex.st.packets || e->ex.st.errors))
+			fn(arg, collector_kind(co), co->cap.listen, &e->ex.addr, &e->ex.st);
+	}
+}
+
+void collector_json(struct collector *co, struct json *j)
+{
+	char a[MADDR_STRLEN];
+	uint64_t now = realtime_ns();
+	static const char *const names[] = {
+	    "datagrams",     "records",	     "templates", "errors",	     "no_template",
+	    "template_full", "bad_sampling", "lost",	  "counter_samples", "ignored"};
+
+	json_obj(j);
+	json_key(j, "kind");
+	json_str(j, collector_kind(co));
+	json_key(j, "listen");
+	json_str(j, co->cap.listen);
+	json_key(j, "datagrams");
+	json_u64(j, co->st.datagrams);
+	json_key(j, "unknown_exporter");
+	json_u64(j, co->st.unknown_exporter);
+	json_key(j, "exporters_full");
+	json_u64(j, co->st.exporters_full);
+	json_key(j, "spread_full");
+	json_u64(j, spreader_full(co->sp));
+	json_key(j, "reanchors");
+	json_u64(j, co->st.reanchors);
+	json_key(j, "socket_drops");
+	json_u64(j, co->st.socket_drops);
+	json_key(j, "exporters");
+	json_arr(j);
+	for (uint32_t i = 0; i <= co->exp_mask; i++) {
+		const struct exp_slot *e = &co->exp[i];
+		const struct exporter_stats *s = &e->ex.st;
+		if (!e->used || (!s->packets && !s->errors && !e->listed))
+			continue;
+		const uint64_t v[] = {s->packets,      s->records,     s->templates,
+				      s->errors,       s->no_template, s->template_full,
+				      s->bad_sampling, s->seq_gaps,    s->counter_samples,
+				      s->ignored};
+		json_obj(j);
+		json_key(j, "address");
+		json_str(j, maddr_str(&e->ex.addr, a));
+		json_key(j, "listed");
+		json_bool(j, e->listed);
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			json_key(j, names[k]);
+			json_u64(j, v[k]);
+		}
+		json_key(j, "idle"); /* seconds since its last datagram */
+		if (s->last_seen_ns)
+			json_dbl(j, (double)(now - s->last_seen_ns) / 1e9, 1);
+		else
+			json_null(j);
+		json_end(j);
+	}
+	json_aend(j);
+	json_end(j);
 }

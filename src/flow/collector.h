@@ -53,6 +53,22 @@ void collector_close(struct collector *co);
 /* Writes one line per exporter (and the collector's counters) to f, or to the log if f is NULL. */
 void collector_print_stats(struct collector *co, FILE *f);
 
+/* The collector's counters and each exporter's, for moatctl exporters and the API: one object
+ * {"kind","listen","datagrams",...,"exporters":[{"address","datagrams","records",...}]}. Read
+ * from another thread than the collector's: each counter is read whole, the set is not a
+ * snapshot. */
+struct json;
+void collector_json(struct collector *co, struct json *j);
+
+/* Calls fn for each exporter heard from (Prometheus metrics). */
+void collector_each(struct collector *co,
+		    void (*fn)(void *arg, const char *kind, const char *listen,
+			       const struct maddr *addr, const struct exporter_stats *st),
+		    void *arg);
+const struct collector_stats *collector_stats(const struct collector *co);
+const char *collector_kind(const struct collector *co); /* "sflow", "netflow" */
+const char *collector_listen(const struct collector *co);
+
 /* The placement logic, exposed for tests: places one record at now_ns. */
 struct spreader;
 struct spreader *spreader_new(uint32_t max_entries);

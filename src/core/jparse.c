@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/jparse.h"
+#include "core/json.h"
 
 enum {
 	JF_INT = 1,  /* x holds the value as an int64_t */
@@ -822,4 +823,52 @@ bool jutf8_valid(const void *s, size_t len)
 		p += n;
 	}
 	return true;
+}
+
+void jv_write(const struct jval *v, struct json *j)
+{
+	switch (jv_type(v)) {
+	case J_BOOL:
+		json_bool(j, jv_bool(v) > 0);
+		break;
+	case J_NUM: {
+		uint64_t u;
+		int64_t i;
+		if (jv_uint(v, &u))
+			json_u64(j, u);
+		else if (jv_int(v, &i))
+			json_i64(j, i);
+		else
+			json_num(j, jv_num(v));
+		break;
+	}
+	case J_STR: {
+		const char *s = jv_str(v);
+		if (s)
+			json_str(j, s);
+		else
+			json_null(j);
+		break;
+	}
+	case J_ARR:
+		json_arr(j);
+		for (size_t i = 0; i < jv_len(v); i++)
+			jv_write(jv_at(v, i), j);
+		json_aend(j);
+		break;
+	case J_OBJ:
+		json_obj(j);
+		for (size_t i = 0; i < jv_len(v); i++) {
+			const char *k = jv_key(v, i);
+			json_key(j, k ? k : "");
+			jv_write(jv_at(v, i), j);
+		}
+		json_end(j);
+		break;
+	case J_NULL:
+	case J_NONE:
+	default:
+		json_null(j);
+		break;
+	}
 }

@@ -92,4 +92,11 @@ int jv_bool(const struct jval *v);
  * and a reply holding invalid UTF-8 is not JSON. */
 bool jutf8_valid(const void *s, size_t len);
 
+/* Writes v back with the JSON writer (src/core/json.h): a parsed document, or part of one, copied
+ * into a reply. Whole numbers come out exactly (to 64 bits), others as the doubles
+ * they were read as; a string holding U+0000 and a
+ * missing value (NULL) come out as null. */
+struct json;
+void jv_write(const struct jval *v, struct json *j);
+
 #endif

@@ -187,6 +187,25 @@ void json_dbl(struct json *j, double v, int decimals)
 	put(j, b, (size_t)snprintf(b, sizeof(b), "%.*f", decimals, v));
 }
 
+void json_num(struct json *j, double v)
+{
+	char b[64];
+	int n;
+
+	sep(j);
+	if (!isfinite(v)) {
+		put(j, "null", 4);
+		return;
+	}
+	/* the shortest of %.15g..%.17g that reads back as the same double */
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(b, sizeof(b), "%.*g", prec, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	put(j, b, (size_t)n);
+}
+
 void json_bool(struct json *j, bool v)
 {
 	sep(j);

@@ -30,6 +30,8 @@ void json_str(struct json *j, const char *s);
 void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);
 void json_dbl(struct json *j, double v, int decimals);
+/* any finite double, exactly (as few digits as read back the same); null for NaN/inf */
+void json_num(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* appends raw text with no separator logic (for a newline at the end of a line) */

@@ -61,6 +61,28 @@ build/$(1)/tests/test_xdp: tests/unit/test_xdp.c build/$(1)/libmoat-bpf.a build/
 endef
 # --- end of the XDP scrubber block -------------------------------------------------------------
 
+# --- the dashboard (issue 6) -------------------------------------------------------------------
+# web/ is served by moatd at /: its files and uPlot (from the npm registry, pinned by
+# web/package-lock.json) are embedded into moatd by tools/embed.sh, so nothing is fetched at run time.
+WEB_NPM   := web/node_modules/.package-lock.json
+WEB_FILES := web/index.html:/ web/app.js:/app.js web/style.css:/style.css \
+	web/favicon.svg:/favicon.svg \
+	web/node_modules/uplot/dist/uPlot.iife.min.js:/uPlot.iife.min.js \
+	web/node_modules/uplot/dist/uPlot.min.css:/uPlot.min.css
+WEB_SRCS  := $(foreach f,$(WEB_FILES),$(firstword $(subst :, ,$(f))))
+
+$(WEB_NPM): web/package.json web/package-lock.json
+	@echo "  NPM   web/node_modules"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(filter web/node_modules/%,$(WEB_SRCS)): $(WEB_NPM)
+
+build/web/assets.c: tools/embed.sh $(WEB_SRCS)
+	@echo "  EMBED $@"
+	@sh tools/embed.sh $@ $(WEB_FILES)
+# --- end of the dashboard block -----------------------------------------------------------------
+
 # variant: release | asan
 define variant
 $(1)_DIR    := build/$(1)
@@ -77,6 +99,15 @@ build/$(1)/obj/%.o: src/%.c $$(HDRS)
 build/$(1)/libmoat.a: $$($(1)_OBJ)
 	@rm -f $$@
 	@ar rcs $$@ $$^
+
+build/$(1)/web_assets.o: build/web/assets.c src/api/api.h
+	@echo "  CC    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -c $$< -o $$@
+
+# moatd carries the dashboard
+build/$(1)/moatd: src/cmd/moatd.c build/$(1)/web_assets.o build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a $$(BPF_SKEL) $$(HDRS)
+	@echo "  LD    $$@"
+	@$$(CC) $$(CFLAGS_COMMON) $(2) -Ibuild/bpf $$< build/$(1)/web_assets.o build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a -o $$@ $$(LIBS) $$(LIBS_BPF)
 
 # programs and benchmarks may drive the scrubber: they see build/bpf and link libmoat-bpf.a
 build/$(1)/%: src/cmd/%.c build/$(1)/libmoat-bpf.a build/$(1)/libmoat.a $$(BPF_SKEL) $$(HDRS)

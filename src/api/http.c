@@ -495,8 +495,6 @@ void api_set_conf(struct api *a, const struct conf *c)
 		a->token = t;
 		log_info("reload: the API token changed");
 	}
-	if (strcmp(a->listen, c->api.listen) != 0 || a->loopback != c->api.loopback)
-		log_warn("reload: api.listen changed; it takes effect when moatd restarts");
 }
 
 const struct api_stats *api_stats(const struct api *a)

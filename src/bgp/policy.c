@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bgp/policy.h"
+#include "ctl/ctl.h"
 #include "core/clock.h"
 #include "core/jparse.h"
 #include "core/log.h"
@@ -604,7 +605,7 @@ int bgpp_command(struct bgpp *p, int argc, char **argv, uint64_t now_ns, struct 
 				return 0;
 			}
 		snprintf(err, errlen, "no route %llu", id);
-		return -1;
+		return CTL_ENOTFOUND;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "announce")) {
 		struct maddr t;
@@ -646,7 +647,7 @@ int bgpp_command(struct bgpp *p, int argc, char **argv, uint64_t now_ns, struct 
 			    (act != MIT_ACT_FLOWSPEC || !memcmp(&x->rule, &s, sizeof(s)))) {
 				snprintf(err, errlen, "already announced as route %llu",
 					 (unsigned long long)x->id);
-				return -1;
+				return CTL_ECONFLICT;
 			}
 		if (add(p, act, NULL, &t, act == MIT_ACT_FLOWSPEC ? &s : NULL,
 			p->c->bgp.flowspec_rate, now_ns, 0, 0, &a, err, errlen) < 0)

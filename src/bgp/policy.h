@@ -39,7 +39,8 @@ void bgpp_event(void *p, const struct event *ev);
 void bgpp_tick(struct bgpp *p, uint64_t now_ns);
 
 /* moatctl bgp announce blackhole|diversion ADDRESS, bgp announce flowspec RULE-WORDS...,
- * bgp withdraw ID, bgp list. 0, or -1 with err. */
+ * bgp withdraw ID, bgp list. 0, or with err -1, CTL_ECONFLICT (announced already) or
+ * CTL_ENOTFOUND (withdraw: no such route). */
 int bgpp_command(struct bgpp *p, int argc, char **argv, uint64_t now_ns, struct json *out,
 		 char *err, size_t errlen);
 

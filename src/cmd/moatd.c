@@ -2,6 +2,8 @@
  * replay or live capture, reload on SIGHUP, stop on SIGTERM. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,22 +12,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
+#include "api/metrics.h"
 #include "bgp/policy.h"
 #include "bgp/speaker.h"
 #include "capture/capture.h"
 #include "core/clock.h"
 #include "core/conf.h"
+#include "core/jparse.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "detect/detect.h"
 #include "event/sinks.h"
 #include "flow/collector.h"
+#include "hist/history.h"
 #include "mitigate/mitigate.h"
 #include "mitigate/rule.h"
 #include "mitigate/scrubber.h"
 
 #define MOAT_VERSION "0.1.0"
+
+/* the dashboard, embedded at build time (tools/embed.sh) */
+extern const struct api_asset moat_web_assets[];
+extern const size_t moat_web_n_assets;
 
 static volatile sig_atomic_t stop_flag, hup_flag;
 
@@ -93,6 +103,10 @@ struct daemon {
 	bool replay;
 	struct bgp_speaker *bgp; /* NULL: no bgp section, or a replay */
 	struct bgpp *bgpp;	 /* the BGP policy when bgp is configured */
+	struct hist *hist;	 /* NULL: no history */
+	struct api *api;	 /* NULL: no api section, or a replay */
+	uint64_t next_prune_ns;
+	struct json tmp; /* scratch for replies built from other replies */
 };
 
 /* mitigation events go to the event log (which a reload may open later) */
@@ -102,6 +116,8 @@ static void emit_line(void *arg, const char *json, size_t len)
 
 	if (m->evlog)
 		evlog_line(m->evlog, json, len);
+	if (m->hist)
+		hist_line(m->hist, json, len);
 }
 
 /* The scrubber (live) or the dry-run manager (replay) when scrubber: is configured. */
@@ -218,6 +234,20 @@ static int setup_sinks(struct daemon *m, char *err, size_t errlen)
 			return -1;
 		det_subscribe(m->det, evlog_event, m->evlog);
 	}
+	/* a replay keeps history only when the config asks for it */
+	const struct conf *c = m->conf;
+	if (c->history.path && (!m->replay || c->history.given)) {
+		m->hist = hist_open(c->history.path, c->history.retention_days,
+				    c->history.max_attacks, err, errlen);
+		if (!m->hist)
+			return -1;
+		int n = hist_prune(m->hist, realtime_ns());
+		log_info("history: %s (retention %u days, at most %u attacks)%s", c->history.path,
+			 c->history.retention_days, c->history.max_attacks,
+			 n > 0 ? ", old attacks pruned" : "");
+		det_subscribe(m->det, hist_event, m->hist);
+		m->next_prune_ns = realtime_ns() + 3600ULL * 1000000000ULL;
+	}
 	m->notify = notify_new(m->conf);
 	if (!m->notify) {
 		snprintf(err, errlen, "out of memory");
@@ -294,6 +324,19 @@ static int reload(struct daemon *m, const char *why, char *err, size_t errlen)
 		return -1;
 	}
 	notify_set_conf(m->notify, c);
+	if (m->hist)
+		hist_set_retention(m->hist, c->history.retention_days, c->history.max_attacks);
+	if ((m->hist == NULL) != (c->history.path == NULL || (m->replay && !c->history.given)) ||
+	    (m->hist && strcmp(m->conf->history.path, c->history.path) != 0))
+		log_warn("reload: history.path changed; it takes effect when moatd restarts");
+	api_set_conf(m->api, c);
+	if (!m->replay && m->conf->api.enabled != c->api.enabled)
+		log_warn("reload: the api section %s; that takes effect when moatd restarts",
+			 c->api.enabled ? "was added" : "was removed");
+	else if (m->api && (strcmp(m->conf->api.listen, c->api.listen) != 0 ||
+			    (m->conf->api.tls_cert == NULL) != (c->api.tls_cert == NULL)))
+		log_warn(
+		    "reload: api.listen or TLS changed; that takes effect when moatd restarts");
 	if (m->mit)
 		mit_set_conf(m->mit, c);
 	if (m->bgpp)
@@ -545,7 +588,7 @@ static int cmd_rule(struct daemon *m, int argc, char **argv, struct json *out, c
 
 	if (!m->mit) {
 		snprintf(err, errlen, "no scrubber configured (add scrubber: to %s)", m->conf_path);
-		return -1;
+		return CTL_EUNAVAIL;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		if (argc != 2) {
@@ -611,6 +654,38 @@ static int cmd_status(struct daemon *m, struct json *out)
 	json_u64(out, ds->attacks_active);
 	json_key(out, "attacks_total");
 	json_u64(out, ds->attacks_total);
+	json_key(out, "history");
+	if (m->hist) {
+		const struct hist_stats *hs = hist_stats(m->hist);
+		json_obj(out);
+		json_key(out, "path");
+		json_str(out, m->conf->history.path);
+		json_key(out, "attacks_written");
+		json_u64(out, hs->attacks_written);
+		json_key(out, "events_written");
+		json_u64(out, hs->events_written);
+		json_key(out, "write_errors");
+		json_u64(out, hs->write_errors);
+		json_key(out, "pruned");
+		json_u64(out, hs->pruned);
+		json_end(out);
+	} else {
+		json_null(out);
+	}
+	json_key(out, "api");
+	if (m->api) {
+		const struct api_stats *as = api_stats(m->api);
+		json_obj(out);
+		json_key(out, "listen");
+		json_str(out, m->conf->api.listen);
+		json_key(out, "tls");
+		json_bool(out, m->conf->api.tls_cert != NULL);
+		json_key(out, "requests");
+		json_u64(out, as->requests);
+		json_end(out);
+	} else {
+		json_null(out);
+	}
 	json_key(out, "scrubber");
 	if (!m->scr) {
 		json_null(out);
@@ -636,6 +711,448 @@ static int cmd_status(struct daemon *m, struct json *out)
 	return 0;
 }
 
+/* ---- the operator surface's commands (moatctl and the HTTP API alike) ---- */
+
+static const char *hg_name(const struct daemon *m, int hg)
+{
+	return hg >= 0 && (size_t)hg < m->conf->n_hostgroups ? m->conf->hostgroups[hg].name : NULL;
+}
+
+static void put_rate(struct json *j, const char *k, double v)
+{
+	json_key(j, k);
+	json_u64(j, v > 0 ? (uint64_t)llround(v) : 0);
+}
+
+/* top [pps|bps|flows] [incoming|outgoing] [N] */
+static int cmd_top(struct daemon *m, int argc, char **argv, struct json *out, char *err,
+		   size_t errlen)
+{
+	static const char *const by_names[] = {"pps", "bps", "flows"};
+	enum det_metric by = DET_PPS;
+	enum dir dir = DIR_IN;
+	unsigned long n = 10;
+	struct det_rate r[DET_TOP_MAX];
+	char a[MADDR_STRLEN];
+	int i = 1;
+
+	if (i < argc && !strcmp(argv[i], "pps"))
+		by = DET_PPS, i++;
+	else if (i < argc && !strcmp(argv[i], "bps"))
+		by = DET_BPS, i++;
+	else if (i < argc && !strcmp(argv[i], "flows"))
+		by = DET_FLOWS, i++;
+	if (i < argc && !strcmp(argv[i], "incoming"))
+		dir = DIR_IN, i++;
+	else if (i < argc && !strcmp(argv[i], "outgoing"))
+		dir = DIR_OUT, i++;
+	if (i < argc) {
+		char *end;
+		errno = 0;
+		n = strtoul(argv[i], &end, 10);
+		if (errno || *end || !*argv[i] || argv[i][0] == '-' || n < 1 || n > DET_TOP_MAX) {
+			snprintf(err, errlen,
+				 "top: '%s' is not pps, bps, flows, incoming, outgoing or a count "
+				 "from 1 to %d",
+				 argv[i], DET_TOP_MAX);
+			return CTL_EBAD;
+		}
+		i++;
+	}
+	if (i < argc) {
+		snprintf(err, errlen, "usage: top [pps|bps|flows] [incoming|outgoing] [N]");
+		return CTL_EBAD;
+	}
+	unsigned k = det_top(m->det, by, dir, r, (unsigned)n);
+	json_key(out, "by");
+	json_str(out, by_names[by]);
+	json_key(out, "direction");
+	json_str(out, conf_dir_name(dir));
+	json_key(out, "ts");
+	json_u64(out, realtime_ns() / 1000000000ULL);
+	json_key(out, "hosts");
+	json_arr(out);
+	for (unsigned x = 0; x < k; x++) {
+		json_obj(out);
+		json_key(out, "host");
+		json_str(out, maddr_str(&r[x].addr, a));
+		json_key(out, "hostgroup");
+		json_str(out, hg_name(m, r[x].hg));
+		put_rate(out, "pps", r[x].pps);
+		put_rate(out, "bps", r[x].bps);
+		put_rate(out, "flows", r[x].flows);
+		put_rate(out, "tcp_pps", r[x].tcp_pps);
+		put_rate(out, "udp_pps", r[x].udp_pps);
+		put_rate(out, "icmp_pps", r[x].icmp_pps);
+		json_key(out, "attack");
+		json_str(out, r[x].attack);
+		json_end(out);
+	}
+	json_aend(out);
+	return 0;
+}
+
+static int cmd_host(struct daemon *m, int argc, char **argv, struct json *out, char *err,
+		    size_t errlen)
+{
+	struct maddr ad;
+	struct det_host_info h;
+	char a[MADDR_STRLEN];
+
+	if (argc != 2) {
+		snprintf(err, errlen, "usage: host ADDRESS");
+		return CTL_EBAD;
+	}
+	if (maddr_parse(argv[1], &ad) < 0) {
+		snprintf(err, errlen, "host: '%s' is not an IPv4 or IPv6 address", argv[1]);
+		return CTL_EBAD;
+	}
+	if (det_host(m->det, &ad, &h) < 0) {
+		snprintf(err, errlen, "host %s is not tracked (no traffic to or from it lately)",
+			 argv[1]);
+		return CTL_ENOTFOUND;
+	}
+	json_key(out, "host");
+	json_obj(out);
+	json_key(out, "host");
+	json_str(out, maddr_str(&h.addr, a));
+	json_key(out, "hostgroup");
+	json_str(out, hg_name(m, h.hg));
+	json_key(out, "protected");
+	json_bool(out, h.protected_);
+	json_key(out, "whitelisted");
+	json_bool(out, h.whitelisted);
+	json_key(out, "idle");
+	json_dbl(out, h.idle, 1);
+	for (int d = 0; d < DIR__COUNT; d++) {
+		const struct det_rate *r = &h.rate[d];
+		json_key(out, conf_dir_name((enum dir)d));
+		json_obj(out);
+		json_key(out, "hot");
+		json_bool(out, h.hot[d]);
+		put_rate(out, "pps", r->pps);
+		put_rate(out, "bps", r->bps);
+		put_rate(out, "flows", r->flows);
+		put_rate(out, "tcp_pps", r->tcp_pps);
+		put_rate(out, "udp_pps", r->udp_pps);
+		put_rate(out, "icmp_pps", r->icmp_pps);
+		json_key(out, "packets");
+		json_u64(out, h.pkts[d]);
+		json_key(out, "bytes");
+		json_u64(out, h.bytes[d]);
+		json_key(out, "attack");
+		json_str(out, r->attack);
+		json_end(out);
+	}
+	json_end(out);
+	return 0;
+}
+
+/* The rules and routes of the running mitigation, parsed back from their own replies (one
+ * source of truth for what a rule or route looks like). *rules / *routes stay NULL when that
+ * part is not configured. The documents are freed by the caller. */
+static void mitigation_docs(struct daemon *m, struct jdoc **rules, struct jdoc **routes)
+{
+	char err[128];
+	uint64_t now = realtime_ns();
+
+	*rules = *routes = NULL;
+	if (m->mit) {
+		json_reset(&m->tmp);
+		mit_rules_json(m->mit, &m->tmp, now);
+		*rules = jparse(m->tmp.buf, m->tmp.len, err, sizeof(err));
+	}
+	if (m->bgpp) {
+		char *argv[] = {"bgp", "list", NULL};
+		json_reset(&m->tmp);
+		json_obj(&m->tmp);
+		if (bgpp_command(m->bgpp, 2, argv, now, &m->tmp, err, sizeof(err)) == 0) {
+			json_end(&m->tmp);
+			*routes = jparse(m->tmp.buf, m->tmp.len, err, sizeof(err));
+		}
+	}
+}
+
+/* The rules and routes acting on attack id, as short objects. */
+static void put_acting(struct json *out, const char *id, const struct jval *rules,
+		       const struct jval *routes)
+{
+	json_arr(out);
+	for (size_t i = 0; i < jv_len(rules); i++) {
+		const struct jval *r = jv_at(rules, i);
+		const char *at = jv_str(jv_get(r, "attack"));
+		if (!at || strcmp(at, id) != 0)
+			continue;
+		json_obj(out);
+		json_key(out, "kind");
+		json_str(out, "scrubber");
+		json_key(out, "id");
+		jv_write(jv_get(r, "id"), out);
+		json_key(out, "rule");
+		jv_write(jv_get(r, "text"), out);
+		json_key(out, "dropped_packets");
+		jv_write(jv_get(r, "dropped_packets"), out);
+		json_key(out, "drop_pps");
+		jv_write(jv_get(r, "drop_pps"), out);
+		json_end(out);
+	}
+	for (size_t i = 0; i < jv_len(routes); i++) {
+		const struct jval *r = jv_at(routes, i);
+		const char *at = jv_str(jv_get(r, "attack"));
+		if (!at || strcmp(at, id) != 0)
+			continue;
+		json_obj(out);
+		json_key(out, "kind");
+		json_str(out, "bgp");
+		json_key(out, "id");
+		jv_write(jv_get(r, "id"), out);
+		json_key(out, "action");
+		jv_write(jv_get(r, "action"), out);
+		json_key(out, "route");
+		jv_write(jv_get(r, "route"), out);
+		json_end(out);
+	}
+	json_aend(out);
+}
+
+static int cmd_attacks(struct daemon *m, struct json *out, char *err, size_t errlen)
+{
+	struct jdoc *rules, *routes, *att;
+	char e[128];
+
+	json_reset(&m->tmp);
+	det_attacks_json(m->det, &m->tmp);
+	att = jparse(m->tmp.buf, m->tmp.len, e, sizeof(e));
+	if (!att) {
+		snprintf(err, errlen, "internal error: the attack list does not parse: %s", e);
+		return CTL_EFAIL;
+	}
+	mitigation_docs(m, &rules, &routes);
+	const struct jval *list = jdoc_root(att);
+	const struct jval *rl = jdoc_root(rules), *ro = jv_get(jdoc_root(routes), "routes");
+	json_key(out, "attacks");
+	json_arr(out);
+	for (size_t i = 0; i < jv_len(list); i++) {
+		const struct jval *a = jv_at(list, i);
+		json_obj(out);
+		for (size_t k = 0; k < jv_len(a); k++) {
+			json_key(out, jv_key(a, k));
+			jv_write(jv_at(a, k), out);
+		}
+		json_key(out, "mitigations");
+		put_acting(out, jv_str(jv_get(a, "id")) ? jv_str(jv_get(a, "id")) : "", rl, ro);
+		json_end(out);
+	}
+	json_aend(out);
+	jdoc_free(att);
+	jdoc_free(rules);
+	jdoc_free(routes);
+	return 0;
+}
+
+static int cmd_mitigations(struct daemon *m, struct json *out)
+{
+	struct jdoc *rules, *routes;
+
+	mitigation_docs(m, &rules, &routes);
+	json_key(out, "rules");
+	jv_write(rules ? jdoc_root(rules) : NULL, out);
+	json_key(out, "routes");
+	jv_write(routes ? jv_get(jdoc_root(routes), "routes") : NULL, out);
+	jdoc_free(rules);
+	jdoc_free(routes);
+	return 0;
+}
+
+static int no_history(struct daemon *m, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "no attack history (history.path is none%s)",
+		 m->replay ? ", or this is a replay without a history section" : "");
+	return CTL_EUNAVAIL;
+}
+
+/* history [limit N] [before UNIX] [target ADDRESS] */
+static int cmd_history(struct daemon *m, int argc, char **argv, struct json *out, char *err,
+		       size_t errlen)
+{
+	unsigned long limit = 50;
+	double before = 0;
+	const char *target = NULL;
+
+	if (!m->hist)
+		return no_history(m, err, errlen);
+	for (int i = 1; i < argc; i += 2) {
+		char *end;
+		if (i + 1 >= argc) {
+			snprintf(err, errlen,
+				 "usage: history [limit N] [before UNIX-TIME] [target ADDRESS]");
+			return CTL_EBAD;
+		}
+		const char *v = argv[i + 1];
+		errno = 0;
+		if (!strcmp(argv[i], "limit")) {
+			limit = strtoul(v, &end, 10);
+			if (errno || *end || !*v || v[0] == '-' || limit < 1 || limit > 1000) {
+				snprintf(err, errlen, "history: limit '%s' is not 1..1000", v);
+				return CTL_EBAD;
+			}
+		} else if (!strcmp(argv[i], "before")) {
+			before = strtod(v, &end);
+			if (errno || *end || !*v || !isfinite(before) || before < 0) {
+				snprintf(err, errlen, "history: before '%s' is not unix seconds",
+					 v);
+				return CTL_EBAD;
+			}
+		} else if (!strcmp(argv[i], "target")) {
+			struct maddr ad;
+			if (maddr_parse(v, &ad) < 0) {
+				snprintf(err, errlen,
+					 "history: target '%s' is not an IPv4 or IPv6 address", v);
+				return CTL_EBAD;
+			}
+			target = v;
+		} else {
+			snprintf(err, errlen,
+				 "history: unknown '%s' (usage: history [limit N] [before "
+				 "UNIX-TIME] [target ADDRESS])",
+				 argv[i]);
+			return CTL_EBAD;
+		}
+	}
+	if (hist_list_json(m->hist, (unsigned)limit, before, target, out, err, errlen) < 0)
+		return CTL_EFAIL;
+	return 0;
+}
+
+/* attack ID: from the history, which holds active attacks too */
+static int cmd_attack(struct daemon *m, int argc, char **argv, struct json *out, char *err,
+		      size_t errlen)
+{
+	if (argc != 2) {
+		snprintf(err, errlen, "usage: attack ID");
+		return CTL_EBAD;
+	}
+	if (!m->hist)
+		return no_history(m, err, errlen);
+	int rc = hist_attack_json(m->hist, argv[1], out, err, errlen);
+	if (rc < 0)
+		return CTL_EFAIL;
+	if (rc > 0) {
+		snprintf(err, errlen, "no attack '%s' in the history", argv[1]);
+		return CTL_ENOTFOUND;
+	}
+	return 0;
+}
+
+/* The pcap of the scrubber's samples for an attack: the evidence path of its newest rule. */
+static int evidence_path(void *arg, const char *id, char *buf, size_t len)
+{
+	struct daemon *m = arg;
+	struct jdoc *rules, *routes;
+	int rc = -1;
+
+	mitigation_docs(m, &rules, &routes);
+	const struct jval *rl = jdoc_root(rules);
+	for (size_t i = 0; i < jv_len(rl); i++) {
+		const struct jval *r = jv_at(rl, i);
+		const char *at = jv_str(jv_get(r, "attack")), *p = jv_str(jv_get(r, "evidence"));
+		if (at && p && !strcmp(at, id)) {
+			snprintf(buf, len, "%s", p);
+			rc = 0;
+		}
+	}
+	jdoc_free(rules);
+	jdoc_free(routes);
+	if (rc == 0 || !m->hist)
+		return rc;
+	/* a rule that has ended: the history has its path */
+	json_reset(&m->tmp);
+	json_obj(&m->tmp);
+	char err[128];
+	if (hist_attack_json(m->hist, id, &m->tmp, err, sizeof(err)) != 0)
+		return -1;
+	json_end(&m->tmp);
+	struct jdoc *d = jparse(m->tmp.buf, m->tmp.len, err, sizeof(err));
+	const struct jval *mits = jv_get(jv_get(jdoc_root(d), "attack"), "mitigations");
+	for (size_t i = 0; i < jv_len(mits); i++) {
+		const char *p = jv_str(jv_get(jv_at(mits, i), "evidence"));
+		if (p) {
+			snprintf(buf, len, "%s", p);
+			rc = 0;
+		}
+	}
+	jdoc_free(d);
+	return rc;
+}
+
+static int cmd_exporters(struct daemon *m, struct json *out)
+{
+	json_key(out, "collectors");
+	json_arr(out);
+	for (int i = 0; i < m->n_col; i++)
+		collector_json(m->col[i], out);
+	json_aend(out);
+	return 0;
+}
+
+static int cmd_traffic(struct daemon *m, int argc, char **argv, struct json *out, char *err,
+		       size_t errlen)
+{
+	unsigned long secs = 300;
+
+	if (argc > 2) {
+		snprintf(err, errlen, "usage: traffic [SECONDS]");
+		return CTL_EBAD;
+	}
+	if (argc == 2) {
+		char *end;
+		errno = 0;
+		secs = strtoul(argv[1], &end, 10);
+		if (errno || *end || !*argv[1] || argv[1][0] == '-' || secs < 1 ||
+		    secs > DET_HIST_SECS) {
+			snprintf(err, errlen, "traffic: '%s' is not a number of seconds 1..%d",
+				 argv[1], DET_HIST_SECS);
+			return CTL_EBAD;
+		}
+	}
+	det_traffic_json(m->det, (unsigned)secs, out);
+	return 0;
+}
+
+/* config check: loads the file moatd runs from and says whether it would be taken */
+static int cmd_config_check(struct daemon *m, char *err, size_t errlen, struct json *out)
+{
+	struct conf *c;
+
+	if (conf_load(m->conf_path, &c, err, errlen) < 0)
+		return CTL_EBAD;
+	conf_free(c);
+	json_key(out, "config");
+	json_str(out, m->conf_path);
+	return 0;
+}
+
+static void write_metrics(void *arg, FILE *f)
+{
+	struct daemon *m = arg;
+	struct metrics_src s = {
+	    .conf = m->conf,
+	    .det = m->det,
+	    .shards = m->shards,
+	    .n_shards = m->n_shards,
+	    .col = m->col,
+	    .n_col = m->n_col,
+	    .mit = m->mit,
+	    .bgp = m->bgp,
+	    .bgpp = m->bgpp,
+	    .hist = m->hist,
+	    .api = m->api,
+	    .started_ns = m->started_ns,
+	    .version = MOAT_VERSION,
+	};
+	metrics_write(f, &s);
+}
+
 static int on_command(void *arg, int argc, char **argv, struct json *out, char *err, size_t errlen)
 {
 	struct daemon *m = arg;
@@ -651,7 +1168,7 @@ static int on_command(void *arg, int argc, char **argv, struct json *out, char *
 	if (!strcmp(argv[0], "bgp")) {
 		if (!m->bgpp) {
 			snprintf(err, errlen, "no bgp section in %s", m->conf_path);
-			return -1;
+			return CTL_EUNAVAIL;
 		}
 		if (argc == 2 && !strcmp(argv[1], "peers")) {
 			json_key(out, "peers");
@@ -667,11 +1184,37 @@ static int on_command(void *arg, int argc, char **argv, struct json *out, char *
 		json_str(out, m->conf_path);
 		return 0;
 	}
+	if (!strcmp(argv[0], "health") && argc == 1) {
+		json_key(out, "version");
+		json_str(out, MOAT_VERSION);
+		json_key(out, "uptime");
+		json_dbl(out, (realtime_ns() - m->started_ns) / 1e9, 1);
+		return 0;
+	}
+	if (!strcmp(argv[0], "top"))
+		return cmd_top(m, argc, argv, out, err, errlen);
+	if (!strcmp(argv[0], "host"))
+		return cmd_host(m, argc, argv, out, err, errlen);
+	if (!strcmp(argv[0], "attacks") && argc == 1)
+		return cmd_attacks(m, out, err, errlen);
+	if (!strcmp(argv[0], "attack"))
+		return cmd_attack(m, argc, argv, out, err, errlen);
+	if (!strcmp(argv[0], "history"))
+		return cmd_history(m, argc, argv, out, err, errlen);
+	if (!strcmp(argv[0], "mitigations") && argc == 1)
+		return cmd_mitigations(m, out);
+	if (!strcmp(argv[0], "exporters") && argc == 1)
+		return cmd_exporters(m, out);
+	if (!strcmp(argv[0], "traffic"))
+		return cmd_traffic(m, argc, argv, out, err, errlen);
+	if (!strcmp(argv[0], "config") && argc == 2 && !strcmp(argv[1], "check"))
+		return cmd_config_check(m, err, errlen, out);
 	snprintf(err, errlen,
-		 "unknown command '%s' (known: status, reload, rule add|del|list, bgp "
-		 "peers|list|announce|withdraw)",
+		 "unknown command '%s' (known: status, health, top, host, attacks, attack, "
+		 "history, mitigations, exporters, traffic, config check, reload, rule "
+		 "add|del|list, bgp peers|list|announce|withdraw)",
 		 argv[0]);
-	return -1;
+	return CTL_EBAD;
 }
 
 static void wait_until(struct daemon *m, uint64_t next)
@@ -682,6 +1225,12 @@ static void wait_until(struct daemon *m, uint64_t next)
 		return;
 	if (m->ctl) {
 		ctl_serve(m->ctl, (int)((next - now + 999999) / 1000000));
+		return;
+	}
+	if (m->api) {
+		struct pollfd p = {.fd = api_fd(m->api), .events = POLLIN};
+		if (poll(&p, 1, (int)((next - now + 999999) / 1000000)) > 0)
+			api_run(m->api);
 		return;
 	}
 	struct timespec ts = {(time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL)};
@@ -712,6 +1261,27 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 			return -1;
 		log_info("control socket %s", m->conf->control.socket);
 	}
+	if (m->conf->api.enabled) {
+		struct api_hooks h = {
+		    .cmd = on_command,
+		    .arg = m,
+		    .metrics = write_metrics,
+		    .evidence = evidence_path,
+		    .assets = moat_web_assets,
+		    .n_assets = moat_web_n_assets,
+		};
+		m->api = api_open(m->conf, &h, err, errlen);
+		if (!m->api)
+			return -1;
+		if (m->ctl && ctl_watch(m->ctl, api_fd(m->api), api_run, m->api) < 0) {
+			snprintf(err, errlen, "api: cannot watch its descriptor");
+			return -1;
+		}
+		log_info("api: %s://%s/ (dashboard), /api/v1/, /metrics%s",
+			 m->conf->api.tls_cert ? "https" : "http", m->conf->api.listen,
+			 m->conf->api.token ? "; changes need the token"
+					    : "; no token: changes over HTTP are refused");
+	}
 	for (size_t i = 0; i < m->conf->n_captures; i++)
 		if (open_capture(m, &m->conf->captures[i], err, errlen) < 0)
 			return -1;
@@ -735,6 +1305,11 @@ static int run_live(struct daemon *m, uint64_t seed, char *err, size_t errlen)
 		}
 		if (m->scr)
 			scrubber_poll(m->scr, m->mit);
+		api_run(m->api); /* its timeouts */
+		if (m->hist && now >= m->next_prune_ns) {
+			hist_prune(m->hist, now);
+			m->next_prune_ns = now + 3600ULL * 1000000000ULL;
+		}
 		if (++n % 10 == 0) {
 			poll_captures(m);
 			notify_reap(m->notify, false);
@@ -839,6 +1414,7 @@ int main(int argc, char **argv)
 	}
 	m.replay = replay != NULL;
 	m.started_ns = realtime_ns();
+	json_init(&m.tmp);
 	if (replay && !seed_set)
 		seed = 0x6d6f6174; /* "moat": a replay hashes the same way every time */
 
@@ -867,6 +1443,7 @@ int main(int argc, char **argv)
 	close_captures(&m);
 	if (m.ctl)
 		ctl_close(m.ctl);
+	api_close(m.api);
 	mit_free(m.mit);
 	if (m.bgp) {
 		log_info("bgp: closing the sessions%s",
@@ -885,7 +1462,9 @@ int main(int argc, char **argv)
 	det_free(m.det);
 	for (int i = 0; i < m.n_shards; i++)
 		shard_free(m.shards[i]);
+	hist_close(m.hist); /* after everything that emits events */
 	evlog_close(m.evlog);
+	json_free(&m.tmp);
 	for (int i = 0; i < m.n_old; i++)
 		conf_free(m.old_confs[i]);
 	conf_free(m.conf);

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "ctl/ctl.h"
 #include "mitigate/mitigate.h"
 #include "mitigate/rule.h"
 
@@ -629,7 +630,7 @@ int mit_rule_add(struct mit *m, const struct scrub_rule *r, uint64_t now_ns, uin
 		if (m->rules[i] && !memcmp(&m->rules[i]->r.target, &r->target, sizeof(r->target)) &&
 		    !memcmp(&m->rules[i]->r, r, sizeof(*r))) {
 			snprintf(err, errlen, "the same rule is already in place as id %u", i);
-			return -1;
+			return CTL_ECONFLICT;
 		}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
@@ -669,7 +670,7 @@ int mit_rule_del(struct mit *m, uint32_t id, uint64_t now_ns, char *err, size_t 
 {
 	if (id >= SCRUB_MAX_RULES || !m->rules[id]) {
 		snprintf(err, errlen, "no rule %u", id);
-		return -1;
+		return CTL_ENOTFOUND;
 	}
 	uninstall(m, id, now_ns, "deleted by operator");
 	m->st.manual_deleted++;

@@ -63,7 +63,8 @@ void mit_event(void *m, const struct event *ev);
  * can be the detector's tick hook (det_on_tick). */
 void mit_tick(void *m, uint64_t now_ns);
 
-/* Rules by hand. add: *id gets the rule's id. Both return 0 or -1 with a message in err. */
+/* Rules by hand. add: *id gets the rule's id. Both return 0, or with a message in err -1, or
+ * CTL_ECONFLICT (add: the same rule is in place), CTL_ENOTFOUND (del: no such rule). */
 int mit_rule_add(struct mit *m, const struct scrub_rule *r, uint64_t now_ns, uint32_t *id,
 		 char *err, size_t errlen);
 int mit_rule_del(struct mit *m, uint32_t id, uint64_t now_ns, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bgp/policy.h"
+#include "ctl/ctl.h"
 #include "t.h"
 
 static struct bgp_out_route got[64];
@@ -192,7 +193,7 @@ static void test_policy(void)
 	char *ann[] = {"bgp", "announce", "blackhole", "198.51.100.9"};
 	CHECK_EQ(bgpp_command(p, 4, ann, 300 * S, &j, err, sizeof(err)), 0);
 	CHECK(strstr(j.buf, "198.51.100.9/32 next-hop 192.0.2.254 blackhole") != NULL);
-	CHECK_EQ(bgpp_command(p, 4, ann, 300 * S, &j, err, sizeof(err)), -1);
+	CHECK_EQ(bgpp_command(p, 4, ann, 300 * S, &j, err, sizeof(err)), CTL_ECONFLICT);
 	CHECK(strstr(err, "already announced") != NULL);
 	char *fsw[] = {"bgp", "announce", "flowspec", "198.51.100.10", "proto",
 		       "udp", "dport",	  "11211",    "drop"};
@@ -204,7 +205,7 @@ static void test_policy(void)
 	char *bad[] = {"bgp", "announce", "nullroute", "198.51.100.9"};
 	CHECK_EQ(bgpp_command(p, 4, bad, 300 * S, &j, err, sizeof(err)), -1);
 	char *wd[] = {"bgp", "withdraw", "999"};
-	CHECK_EQ(bgpp_command(p, 3, wd, 300 * S, &j, err, sizeof(err)), -1);
+	CHECK_EQ(bgpp_command(p, 3, wd, 300 * S, &j, err, sizeof(err)), CTL_ENOTFOUND);
 	CHECK(strstr(err, "no route 999") != NULL);
 	json_reset(&j);
 	json_obj(&j);

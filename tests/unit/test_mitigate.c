@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "core/obs.h"
+#include "ctl/ctl.h"
 #include "mitigate/mitigate.h"
 #include "mitigate/rule.h"
 #include "t.h"
@@ -473,7 +474,7 @@ static void test_manager(void)
 	CHECK_EQ(rule_parse(6, argv, &r, err, sizeof(err)), 0);
 	CHECK_EQ(mit_rule_add(m, &r, 101 * S, &id, err, sizeof(err)), 0);
 	CHECK_EQ(id, 1);
-	CHECK_EQ(mit_rule_add(m, &r, 101 * S, &id, err, sizeof(err)), -1);
+	CHECK_EQ(mit_rule_add(m, &r, 101 * S, &id, err, sizeof(err)), CTL_ECONFLICT);
 	CHECK(strstr(err, "already in place as id 1") != NULL);
 	struct json j;
 	json_init(&j);

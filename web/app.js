@@ -367,8 +367,10 @@
     };
     const topBody = h('div', { class: 'scroll' });
     const topNote = h('span', { class: 'note' });
-    let topBy = localStorage.getItem('moat.top.by') || 'pps';
-    let topDir = localStorage.getItem('moat.top.dir') || 'incoming';
+    const stored = (k, d, ok) => { try { const v = localStorage.getItem(k); return ok.includes(v) ? v : d; } catch { return d; } };
+    const store = (k, v) => { try { localStorage.setItem(k, v); } catch { /* storage off */ } };
+    let topBy = stored('moat.top.by', 'pps', ['pps', 'bps', 'flows']);
+    let topDir = stored('moat.top.dir', 'incoming', ['incoming', 'outgoing']);
     const seg = (vals, cur, set) => {
       const el = h('div', { class: 'seg' });
       for (const v of vals) {
@@ -381,8 +383,8 @@
     };
     const topPanel = h('section', { class: 'panel', id: 'top' },
       h('header', null, h('h2', { text: 'Top talkers' }),
-        seg(['pps', 'bps', 'flows'], () => topBy, (v) => { topBy = v; localStorage.setItem('moat.top.by', v); }),
-        seg(['incoming', 'outgoing'], () => topDir, (v) => { topDir = v; localStorage.setItem('moat.top.dir', v); }),
+        seg(['pps', 'bps', 'flows'], () => topBy, (v) => { topBy = v; store('moat.top.by', v); }),
+        seg(['incoming', 'outgoing'], () => topDir, (v) => { topDir = v; store('moat.top.dir', v); }),
         h('span', { class: 'grow' }), topNote),
       topBody);
     const rulesBody = h('div', { class: 'scroll' });
@@ -627,7 +629,15 @@
     let chartKey = null;
     async function load() {
       const r = await guarded('attack', async () => {
-        const j = await api(`api/v1/attacks/${encodeURIComponent(id)}`);
+        let j;
+        try {
+          j = await api(`api/v1/attacks/${encodeURIComponent(id)}`);
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.status !== 404) throw e;
+          if (current(gen)) fill(factsEl, h('div', { class: 'empty', text: `No attack ${id} in the history.` }));
+          active = false;
+          return;
+        }
         if (!current(gen)) return;
         render(j.attack || {});
       });

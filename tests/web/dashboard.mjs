@@ -1,0 +1,234 @@
+// Browser test of the moat dashboard (web/): Debian's Chromium driven by playwright-core.
+//
+//   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR [--events FILE --control DIR]
+//
+// Prints one "ok: ..." or "FAIL: ..." line per check (as tests/replay/lib.sh does) and writes
+// them to ARTIFACTS_DIR/results.txt; exits 1 when any failed. Screenshots go to ARTIFACTS_DIR.
+//
+// With --events and --control (tests/web/dashboard.sh), the script drives a live attack: it
+// writes DIR/ready when the overview is checked, the caller starts a flood, and the script takes
+// the time the attack_start line appears in moatd's events FILE and the time the attack's row is
+// visible in the page; it writes DIR/stop when it has seen the attack page, the caller stops the
+// flood, and the script waits for attack_end before it looks at the history. Without them (a
+// mock API during development) it expects an attack to be active already.
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../../web/package.json'));
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  console.log(`FAIL: playwright-core is not installed (cd web && npm ci): ${e.message}`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : null; };
+const pos = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
+if (pos.length < 2) {
+  console.log('usage: node dashboard.mjs BASE_URL ARTIFACTS_DIR [--events FILE --control DIR]');
+  process.exit(2);
+}
+const base = new URL(pos[0]);
+const art = pos[1];
+const eventsFile = opt('--events');
+const control = opt('--control');
+const live = !!(eventsFile && control);
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+fs.mkdirSync(art, { recursive: true });
+
+const results = [];
+function check(desc, ok) {
+  const line = `${ok ? 'ok' : 'FAIL'}: ${desc}`;
+  results.push(line);
+  console.log(line);
+  return ok;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => Date.now();
+const ms = (x) => `${Math.round(x)} ms`;
+
+// the first JSON line of FILE that matches pred, or null
+function findEvent(pred) {
+  let text = '';
+  try { text = fs.readFileSync(eventsFile, 'utf8'); } catch { return null; }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try { const e = JSON.parse(line); if (pred(e)) return e; } catch { /* a line being written */ }
+  }
+  return null;
+}
+// poll FILE every 10 ms: the event and the wall time it was first seen
+async function waitEvent(pred, timeoutMs) {
+  const end = now() + timeoutMs;
+  while (now() < end) {
+    const e = findEvent(pred);
+    if (e) return { e, seen: now() };
+    await sleep(10);
+  }
+  return null;
+}
+
+let browser;
+try {
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+} catch (e) {
+  console.log(`FAIL: cannot launch ${chromiumPath}: ${e.message.split('\n')[0]}`);
+  process.exit(2);
+}
+let exitCode = 0;
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'dark' });
+  const page = await ctx.newPage();
+  const consoleErrors = [], pageErrors = [], requests = [], failed = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url || ''})`); });
+  page.on('pageerror', (e) => pageErrors.push(String(e && e.stack ? e.stack : e)));
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure() && r.failure().errorText}`));
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.url()}: HTTP ${r.status()}`); });
+
+  // ---- overview ----
+  const t0 = now();
+  const resp = await page.goto(new URL('/', base).href, { waitUntil: 'load' });
+  check(`GET / answers 200 (got ${resp && resp.status()})`, resp && resp.status() === 200);
+  const csp = resp ? resp.headers()['content-security-policy'] || '' : '';
+  check(`the page comes with a Content-Security-Policy (${csp ? 'present' : 'missing'})`, /default-src 'self'/.test(csp));
+  const hasChart = await page.waitForFunction(() => window.moat && window.moat.charts && window.moat.charts.in_pps
+    && window.moat.charts.in_pps.data[0].length > 0, null, { timeout: 10000 }).then(() => true, () => false);
+  check(`the live traffic charts draw (${ms(now() - t0)} after load)`, hasChart);
+  const status = await page.waitForFunction(() => /moatd/.test(document.querySelector('#status').textContent), null, { timeout: 5000 })
+    .then(() => page.textContent('#status'), () => '');
+  check(`the status line shows version and uptime: "${status.trim()}"`, /moatd\s+\S+.*up\s+\S+/.test(status));
+  const topOk = await page.waitForSelector('#top table, #top .empty', { timeout: 5000 }).then(() => true, () => false);
+  check('the top talkers panel answers', topOk);
+
+  const last = () => page.evaluate(() => {
+    const c = window.moat.charts.in_pps;
+    return c && c.data[0].length ? c.data[0][c.data[0].length - 1] : null;
+  });
+  const l1 = await last();
+  await sleep(2500);
+  const l2 = await last();
+  check(`the live chart moves: its last second went from ${l1} to ${l2} in 2.5 s (>= 2)`, l1 != null && l2 != null && l2 - l1 >= 2);
+  const series = await page.evaluate(() => window.moat.charts.in_pps.series.slice(1).map((s) => s.label));
+  check(`one line per traffic series: ${series.join(', ')}`, series.includes('all') && series.length >= 2);
+
+  // ---- an attack ----
+  let attackId = null;
+  await page.evaluate(() => {
+    // the wall time each attack row first shows up in the active attacks table
+    window.__rows = {};
+    const mark = () => {
+      for (const tr of document.querySelectorAll('#attacks tr.attack[data-id]')) {
+        if (!(tr.dataset.id in window.__rows) && tr.offsetParent !== null) window.__rows[tr.dataset.id] = Date.now();
+      }
+    };
+    new MutationObserver(mark).observe(document.querySelector('#main'), { childList: true, subtree: true });
+    mark();
+  });
+  if (live) {
+    const before = new Set();
+    fs.writeFileSync(path.join(control, 'ready'), `${now()}\n`);
+    const ev = await waitEvent((e) => e.event === 'attack_start', 30000);
+    check(`moatd reports the flood: ${ev ? `${ev.e.type} on ${ev.e.target}, ${ev.e.pps} pps, id ${ev.e.id}` : 'no attack_start in 30 s'}`, !!ev);
+    if (ev) {
+      attackId = ev.e.id;
+      const seen = await page.waitForFunction((id) => window.__rows[id], attackId, { timeout: 10000, polling: 50 })
+        .then((h) => h.jsonValue(), () => null);
+      const dt = seen != null ? seen - ev.seen : null;
+      const sinceTs = seen != null && typeof ev.e.ts === 'number' ? seen - ev.e.ts * 1000 : null;
+      fs.writeFileSync(path.join(art, 'attack-latency.json'), JSON.stringify({ id: attackId, event_ts: ev.e.ts, event_seen_ms: ev.seen, row_visible_ms: seen, latency_ms: dt, latency_from_event_ts_ms: sinceTs }, null, 1));
+      check(`the attack's row is in the active attacks table ${dt == null ? 'never (10 s)' : `${ms(dt)} after attack_start reached the events file (${ms(sinceTs)} after its ts)`} (<= 2000 ms)`,
+        dt != null && dt <= 2000);
+    }
+    void before;
+  } else {
+    attackId = await page.waitForSelector('#attacks tr.attack[data-id]', { timeout: 5000 })
+      .then((el) => el.getAttribute('data-id'), () => null);
+    check(`an active attack is listed (mock): ${attackId}`, !!attackId);
+  }
+  if (attackId) {
+    const row = page.locator(`#attacks tr[data-id="${attackId}"]`);
+    const txt = (await row.count()) ? (await row.innerText()).replace(/\s+/g, ' ') : '';
+    check(`the row shows target, direction, type, rates and duration: "${txt}"`, /incoming|outgoing/.test(txt) && /pps/.test(txt) && /bit\/s/.test(txt) && /\d+s/.test(txt));
+    await sleep(1200); // one more poll: mitigations and top talkers caught up
+  }
+  await page.screenshot({ path: path.join(art, 'overview.png'), fullPage: true });
+  const banner = await page.evaluate(() => { const b = document.querySelector('#banner'); return b.hidden ? '' : b.textContent; });
+  check(`no API error shown${banner ? `: ${banner}` : ''}`, !banner);
+
+  // ---- the attack's page ----
+  if (attackId) {
+    await page.click(`#attacks tr[data-id="${attackId}"] a`);
+    const hashOk = await page.waitForFunction((id) => decodeURIComponent(location.hash) === `#/attack/${id}`, attackId, { timeout: 3000 }).then(() => true, () => false);
+    check(`the row links to its attack page (${await page.evaluate(() => location.hash)})`, hashOk);
+    const tl = await page.waitForFunction(() => window.moat.charts.timeline && window.moat.charts.timeline.data[0].length > 0
+      && document.querySelector('#timeline canvas'), null, { timeout: 8000 }).then(() => true, () => false);
+    const n = tl ? await page.evaluate(() => window.moat.charts.timeline.data[0].length) : 0;
+    check(`the attack page shows its timeline chart (${n} points)`, tl);
+    const facts = (await page.textContent('#facts')) || '';
+    check('the attack page shows its facts (target, type, started, peak)', /Target/.test(facts) && /Started/.test(facts) && /Peak/.test(facts) && /pps/.test(facts));
+    const evs = await page.locator('#events tbody tr').count();
+    check(`the attack page lists its events (${evs})`, evs >= 1);
+    await sleep(500);
+    await page.screenshot({ path: path.join(art, 'attack.png'), fullPage: true });
+  }
+
+  // ---- history ----
+  if (live) {
+    fs.writeFileSync(path.join(control, 'stop'), `${now()}\n`);
+    const end = await waitEvent((e) => e.event === 'attack_end' && e.id === attackId, 30000);
+    check(`moatd ends the attack once the flood stops${end ? ` (after ${end.e.duration} s)` : ''}`, !!end);
+    if (end) {
+      await sleep(2500); // an active attack page polls every 2 s: let it show the end
+      await page.screenshot({ path: path.join(art, 'attack-ended.png'), fullPage: true });
+    }
+  }
+  await page.click('nav a[data-nav="history"]');
+  const hrow = attackId ? await page.waitForSelector(`#history tr[data-id="${attackId}"]`, { timeout: 8000 }).then(() => true, () => false) : false;
+  check(`the history page lists the attack ${attackId}`, hrow);
+  if (hrow) {
+    const txt = (await page.locator(`#history tr[data-id="${attackId}"]`).innerText()).replace(/\s+/g, ' ');
+    check(`its history row: "${txt}"`, txt.length > 0);
+    const first = await page.getAttribute('#history tbody tr:first-child', 'data-id');
+    check(`newest first (first row ${first})`, live ? first === attackId : !!first);
+  }
+  await page.screenshot({ path: path.join(art, 'history.png'), fullPage: true });
+  if (hrow) {
+    await page.click(`#history tr[data-id="${attackId}"] a`);
+    const back = await page.waitForFunction((id) => decodeURIComponent(location.hash) === `#/attack/${id}`, attackId, { timeout: 3000 }).then(() => true, () => false);
+    check('a history row links to its attack page', back);
+  }
+
+  // ---- light scheme: the same page must render (no errors) ----
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(new URL('/#/', base).href);
+  await page.waitForFunction(() => window.moat && window.moat.charts.in_pps && window.moat.charts.in_pps.data[0].length > 0, null, { timeout: 10000 }).catch(() => {});
+  await sleep(1200);
+  await page.screenshot({ path: path.join(art, 'overview-light.png'), fullPage: true });
+
+  // ---- what the page did all along ----
+  check(`no console errors${consoleErrors.length ? `: ${consoleErrors.slice(0, 5).join(' | ')}` : ''}`, consoleErrors.length === 0);
+  check(`no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`, pageErrors.length === 0);
+  const foreign = requests.filter((u) => { try { return new URL(u).origin !== base.origin; } catch { return true; } });
+  check(`all ${requests.length} requests went to ${base.origin}${foreign.length ? `; not: ${[...new Set(foreign)].slice(0, 5).join(' ')}` : ''}`, foreign.length === 0 && requests.length > 0);
+  const paths = [...new Set(requests.map((u) => new URL(u).pathname))].sort();
+  fs.writeFileSync(path.join(art, 'requests.txt'), `${paths.join('\n')}\n`);
+  const statics = ['/', '/app.js', '/style.css', '/uPlot.iife.min.js', '/uPlot.min.css', '/favicon.svg'];
+  const other = paths.filter((p) => !statics.includes(p) && !p.startsWith('/api/v1/'));
+  check(`only the dashboard's files and /api/v1 were asked for${other.length ? `; also: ${other.join(' ')}` : ''}`, other.length === 0);
+  check(`no failed request${failed.length ? `: ${[...new Set(failed)].slice(0, 5).join(' | ')}` : ''}`, failed.length === 0);
+} catch (e) {
+  check(`the browser test ran to its end (${e && e.message ? e.message.split('\n')[0] : e})`, false);
+} finally {
+  await browser.close().catch(() => {});
+}
+fs.writeFileSync(path.join(art, 'results.txt'), `${results.join('\n')}\n`);
+const fails = results.filter((l) => l.startsWith('FAIL')).length;
+console.log(`${results.length - fails} passed, ${fails} failed`);
+exitCode = fails ? 1 : 0;
+process.exit(exitCode);

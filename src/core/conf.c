@@ -32,7 +32,7 @@ enum {
 	CONF_MAX_DEPTH = 64,	  /* the schema needs 5; the rest only feeds a fuzzer's stack */
 	CONF_MAX_NODES = 1 << 20, /* bounds the tree at ~100 MiB whatever the input */
 	CONF_MAX_STR = 4096,	  /* PATH_MAX */
-	CONF_MAX_KEYS = 16,	  /* keys in the largest schema mapping (thresholds: 13) */
+	CONF_MAX_KEYS = 24,	  /* keys in the largest schema mapping (top level: 17) */
 	CONF_MAX_CAPTURES = 64,
 	CONF_MAX_SECS = 86400, /* a day: longer cooldowns or timeouts are typos */
 	CONF_MAX_HOSTS = 1 << 24,
@@ -439,6 +439,10 @@ static int map_keys(struct ld *ld, const struct node *n, const char *path, const
 	const struct node *key[CONF_MAX_KEYS] = {0};
 	char q[QBUF], list[256] = "";
 	size_t i, k;
+
+	if (cnt > CONF_MAX_KEYS) /* a schema past the bound: a bug here, not in the file */
+		return fail(ld, n, "internal error: %zu keys in %s, more than CONF_MAX_KEYS", cnt,
+			    path ? path : "top level");
 
 	if (n->type != N_MAP)
 		return fail(ld, n, "%s: expected a mapping, got %s", path ? path : "top level",

@@ -8,7 +8,7 @@ PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
       softflowd pmacct
       libbpf-dev bpftool xdp-tools nftables netsniff-ng hping3 curl python3
       bird2 gobgpd
-      libmicrohttpd-dev libsqlite3-dev sqlite3 openssl chromium wrk"
+      libmicrohttpd-dev libsqlite3-dev sqlite3 openssl chromium wrk prometheus"
 # libbpf-dev, bpftool: the XDP scrubber (clang -target bpf, bpftool gen skeleton, libbpf loader);
 # the BPF C uses <linux/bpf.h> from linux-libc-dev, so no kernel headers are needed.
 # xdp-tools, nftables: the peers of the XDP benchmarks; netsniff-ng: trafgen, their generator.
@@ -17,8 +17,9 @@ PKGS="make gcc clang libclang-rt-14-dev llvm libpcap-dev libyaml-dev pkg-config
 # libmicrohttpd-dev: the HTTP API and dashboard; libsqlite3-dev: the attack history (sqlite3, the
 # shell, lets the tests look into it); openssl: the API's TLS test certificate; chromium: the
 # dashboard's browser tests (driven by playwright-core from npm, see web/package.json); wrk: the
-# API latency benchmark. Node.js and npm fetch uPlot and playwright-core from the npm registry:
-# Debian's packages when the machine has no npm of its own.
+# API latency benchmark; prometheus: its promtool checks /metrics in the API test. Node.js and
+# npm fetch uPlot and playwright-core from the npm registry: Debian's packages when the machine
+# has no npm of its own.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
@@ -39,10 +40,10 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing
 }
-# softflowd, pmacct, BIRD and GoBGP are run by the tests, never as services: a packaged daemon
+# softflowd, pmacct, BIRD, GoBGP and Prometheus are run by the tests, never as services: a packaged daemon
 # left running would export this machine's traffic somewhere or hold the BGP port
 if command -v systemctl >/dev/null 2>&1; then
-	for s in softflowd pmacctd nfacctd sfacctd bird gobgpd; do
+	for s in softflowd pmacctd nfacctd sfacctd bird gobgpd prometheus prometheus-node-exporter; do
 		systemctl disable --now "$s" >/dev/null 2>&1 || true
 	done
 fi

@@ -39,6 +39,7 @@ detection: {cooldown: 1}
 capture:
   - af_packet: {interface: prot0, workers: 1}
 control: {socket: none}
+history: {path: none}
 bgp:
   local_as: 65001
   router_id: 192.0.2.2

@@ -382,6 +382,7 @@ cat >"$W/moat.yaml" <<YAML
 networks: [198.51.100.0/24, "2001:db8:5::/48"]
 thresholds: {pps: 20000, mbps: 1000}
 control: {socket: none}
+history: {path: none}
 capture:
   - netflow: {listen: "127.0.0.1:$MOAT_NF"}
   - sflow: {listen: "127.0.0.1:$MOAT_SF"}

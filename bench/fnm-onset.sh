@@ -179,6 +179,7 @@ cat >"$W/moat.yaml" <<YAML
 networks: [198.51.100.0/24]
 thresholds: {pps: $THRESHOLD}
 control: {socket: none}
+history: {path: none}
 capture:
   - af_packet: {interface: prot0, workers: 1}
 notify: {script: $W/moat-notify.sh}

@@ -36,6 +36,7 @@ scrubber:
   evidence_dir: $D/evidence
   pin_dir: $D/bpffs/moat
 control: {socket: none}
+history: {path: none}
 YAML
 ip netns exec "$LAB_PROT" "$MOATD" -c "$D/moat.yaml" --events "$D/ev.json" 2>"$D/moatd.log" &
 moatd_pid=$! # stopped by pid: a name would hit every moatd on the host

@@ -11,6 +11,7 @@ send() { # bytes (printf format) to the collector, from 127.0.0.1
 cat >"$T/listed.yaml" <<YAML
 networks: [198.51.100.0/24]
 control: {socket: none}
+history: {path: none}
 capture:
   - netflow: {listen: "127.0.0.1:$port"}
   - sflow: {listen: "127.0.0.1:$((port + 1))"}
@@ -20,6 +21,7 @@ YAML
 cat >"$T/open.yaml" <<YAML
 networks: [198.51.100.0/24]
 control: {socket: none}
+history: {path: none}
 capture:
   - netflow: {listen: "127.0.0.1:$((port + 2))"}
   - sflow: {listen: "127.0.0.1:$((port + 3))"}

@@ -22,6 +22,7 @@ networks: [198.51.100.0/24, 2001:db8:5::/48]
 thresholds: {pps: 6000}
 detection: {cooldown: 2, update_interval: 5}
 control: {socket: none}
+history: {path: none}
 capture:
   - $1: {listen: "127.0.0.1:$2"}
 YAML

@@ -90,6 +90,7 @@ detection: {cooldown: 2}
 capture:
   - af_packet: {interface: prot0, workers: 1}
 control: {socket: $T/ctl.sock}
+history: {path: $T/history.db}
 bgp:
   local_as: 65001
   router_id: 192.0.2.2

@@ -15,6 +15,7 @@ networks: [198.51.100.0/24, 2001:db8:5::/48]
 thresholds: {pps: 15000, syn_pps: 8000}
 detection: {cooldown: 3}
 control: {socket: none}
+history: {path: none}
 capture:
   - af_packet: {interface: prot0, workers: 2, ring_mb: 16}
 YAML

@@ -16,6 +16,7 @@ thresholds: {pps: 15000}
 detection: {cooldown: 2}
 events: {file: $1}
 control: {socket: none}
+history: {path: none}
 capture:
   - $2: {interface: prot0}
 YAML

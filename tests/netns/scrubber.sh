@@ -50,6 +50,7 @@ scrubber:
   evidence_dir: $T/evidence
   pin_dir: $PIN
 control: {socket: $T/ctl.sock}
+history: {path: $T/history.db}
 YAML
 ctl() { "$MOATCTL" -s "$T/ctl.sock" "$@"; }
 start_moatd() { # log file

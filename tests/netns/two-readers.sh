@@ -10,7 +10,7 @@ lab_up || { echo "FAIL: cannot build the lab"; exit 1; }
 for n in a b; do
 	w=2
 	[ $n = b ] && w=1
-	printf 'networks: [198.51.100.0/24]\ncontrol: {socket: none}\ncapture:\n  - af_packet: {interface: prot0, workers: %s}\n' $w >"$T/$n.yaml"
+	printf 'networks: [198.51.100.0/24]\ncontrol: {socket: none}\nhistory: {path: none}\ncapture:\n  - af_packet: {interface: prot0, workers: %s}\n' $w >"$T/$n.yaml"
 	ip netns exec "$LAB_PROT" "$MOATD" -c "$T/$n.yaml" --stats 2>"$T/$n.log" &
 	eval "pid_$n=\$!"
 done

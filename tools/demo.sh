@@ -38,6 +38,8 @@ scrubber:
   evidence_dir: $W/evidence
   pin_dir: $W/bpffs/moat
 control: {socket: $W/moatd.sock}
+history: {path: $W/history.db}
+api: {listen: 127.0.0.1:8080}
 YAML
 
 echo "== moat demo: attacker, client and a protected web server, routed through a router namespace"
@@ -77,6 +79,11 @@ ip netns exec "$SLAB_ATT" timeout -s INT 6 hping3 --flood -q -S -p 80 --rand-sou
 sleep 3
 echo "== moatctl rule list, during the flood:"
 "$MOATCTL" -s "$W/moatd.sock" rule list | sed 's/^/   /'
+echo "== the HTTP API, during the flood (GET /api/v1/top?limit=3 and /api/v1/attacks):"
+ip netns exec "$LAB_PROT" curl -s "http://127.0.0.1:8080/api/v1/top?limit=3" |
+	jq -r '.hosts[] | "   \(.host): \(.pps) pps, \(.bps / 1e6 | floor) Mbit/s, \(.flows) new flows/s, attack \(.attack // "-")"'
+ip netns exec "$LAB_PROT" curl -s "http://127.0.0.1:8080/api/v1/attacks" |
+	jq -r '.attacks[] | "   attack \(.id) on \(.target): \(.type), \(.pps) pps; mitigations: \(.mitigations | map("\(.kind) \(.id): \(.rule // .route)") | join("; "))"'
 sleep 5
 ip netns exec "$SLAB_RTR" "$MOAT_GEN" -i inet0 -d 4 --attack "dns:[2001:db8:5::5]:15k:len=1200" \
 	2>"$W/gen.log" || { cat "$W/gen.log"; exit 1; }

@@ -7,12 +7,16 @@
 # moatd (release) captures on prot0 with one AF_PACKET worker; moat-gen sends from the other end
 # of the veth: background traffic to 254 hosts of 198.51.100.0/24 and 2001:db8:5::/48, a SYN
 # flood at 198.51.100.10 and a carpet over 198.51.100.0/24, as fast as it can up to LOAD_PPS. wrk
-# runs in moatd's namespace, 1 thread and 8 connections for DUR seconds per route and round, RUNS
-# rounds, idle first and then under load. Prints Markdown: p50/p99/max latency and requests/s per
-# route (medians of the rounds), and the packets per second moatd accounted meanwhile.
+# runs in moatd's namespace, 1 thread and CONNS connections (default 1: one request at a time,
+# back to back, so the latency is moatd's answer time and not a queue wrk built itself; CONNS=8
+# shows throughput) for DUR seconds per route and round, RUNS rounds, idle first and then under
+# load. Prints Markdown: p50/p99/max latency and requests/s per route (medians of the rounds),
+# the packets per second moatd accounted meanwhile, and the load average (other work on the
+# machine shows in the tail).
 RUNS=${RUNS:-5}
 DUR=${DUR:-10}
 LOAD_PPS=${LOAD_PPS:-2M}
+CONNS=${CONNS:-1}
 . "$(dirname "$0")/lib.sh"
 set -e
 [ "$(id -u)" = 0 ] || { echo "api-latency: needs root" >&2; exit 1; }
@@ -62,7 +66,7 @@ accounted() { # incoming packets moatd has accounted
 
 # wrk's --latency distribution: "50%" "99%" lines (us/ms/s), the max, and Requests/sec
 wrk_run() { # path -> "p50_ms p99_ms max_ms rps"
-	ip netns exec "$LAB_PROT" wrk -t1 -c8 -d"${DUR}s" --latency "$URL$1" 2>&1 | awk '
+	ip netns exec "$LAB_PROT" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$URL$1" 2>&1 | awk '
 		function ms(v) {
 			if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
 			if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
@@ -99,7 +103,7 @@ measure() { # label
 	done
 }
 
-echo "## HTTP API latency (wrk -t1 -c8, ${DUR} s x $RUNS rounds per line)"
+echo "## HTTP API latency (wrk -t1 -c$CONNS, ${DUR} s x $RUNS rounds per line)"
 echo
 machine
 echo
@@ -115,4 +119,5 @@ active=$(ip netns exec "$LAB_PROT" curl -s "$URL/api/v1/attacks" | jq '.attacks 
 measure "flood ($active attack(s) active)"
 hosts=$(ip netns exec "$LAB_PROT" curl -s "$URL/api/v1/status" | jq .hosts)
 echo
-echo "Hosts tracked at the end: $hosts. Generator: moat-gen pinned to CPU 0; moatd and wrk share the rest."
+echo "Hosts tracked at the end: $hosts. Generator: moat-gen pinned to CPU 0; moatd and wrk share"
+echo "the rest. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

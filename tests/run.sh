@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test: unit tests, replay and netns integration tests (all against the
 # AddressSanitizer+UBSan build), then each fuzzer briefly. Prints one line per test and a last line
-# "N passed, N failed". ONLY=lint|unit|replay|netns|flow|fuzz runs one group. FUZZ_SECONDS sets the fuzz time.
+# "N passed, N failed". ONLY=lint|unit|replay|netns|flow|web|fuzz runs one group. FUZZ_SECONDS sets the fuzz time.
 cd "$(dirname "$0")/.." || exit 1
 export MOAT_ROOT="$PWD"
 export MOATD="${MOATD:-$PWD/build/asan/moatd}"
@@ -59,6 +59,13 @@ if want flow; then
 	for t in tests/flow/*.sh; do
 		[ -f "$t" ] || continue
 		run "flow/$(basename "$t" .sh)" sh "$t"
+	done
+fi
+if want web; then
+	# the dashboard in headless Chromium; screenshots go to build/artifacts/web/
+	for t in tests/web/*.sh; do
+		[ -f "$t" ] || continue
+		run "web/$(basename "$t" .sh)" sh "$t"
 	done
 fi
 if want fuzz; then

@@ -184,6 +184,7 @@ install: release
 	install -m 644 docs/man/moat.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 docs/man/moatd.8 docs/man/moatctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 examples/moat.yaml examples/notify.sh docs/moat.yaml.md docs/ARCHITECTURE.md \
+		docs/api.md docs/metrics.md \
 		$(DESTDIR)$(PREFIX)/share/doc/moat/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/moatd.service \
 		> $(DESTDIR)$(SYSTEMDDIR)/moatd.service.tmp

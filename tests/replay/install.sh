@@ -23,7 +23,7 @@ has "$R$P/share/man/man8/moatd.8" 644
 has "$R$P/share/man/man8/moatctl.8" 644
 has "$R$P/share/man/man5/moat.yaml.5" 644
 has "$R$P/share/man/man1/moat-gen.1" 644
-for f in moat.yaml notify.sh moat.yaml.md ARCHITECTURE.md; do
+for f in moat.yaml notify.sh moat.yaml.md ARCHITECTURE.md api.md metrics.md; do
 	has "$R$P/share/doc/moat/$f" 644
 done
 has "$R/etc/moat/moat.yaml" 640

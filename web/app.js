@@ -213,6 +213,8 @@
   const charts = {}; // test hook: window.moat.charts
   window.moat = { charts, version: '1' };
 
+  // whole seconds at least: moatd's data is per second
+  const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
   function timeVals(u, splits) {
     const span = u.scales.x.max - u.scales.x.min;
     return splits.map((t) => {
@@ -237,7 +239,7 @@
       cursor: { sync: opts.sync ? { key: opts.sync } : undefined, drag: { x: !!opts.zoom, y: false }, points: { size: 5 } },
       scales: { x: { time: true }, ...(opts.scales || { y: { range: (u, mn, mx) => [0, mx > 0 ? mx * 1.08 : 1] } }) },
       axes: [
-        { ...axis, values: timeVals, space: 60 },
+        { ...axis, values: timeVals, space: 60, incrs: TIME_INCRS },
         ...(opts.axes || [{ ...axis, values: (u, v) => v.map(siShort), size: 48 }]).map((a) => ({ ...axis, ...a })),
       ],
       series: [{ label: 'time' }, ...series.map((s, i) => ({
@@ -246,11 +248,12 @@
       }))],
       hooks: { setCursor: [(u) => drawLegend(u)], setData: [(u) => drawLegend(u)] },
     };
-    const items = series.map((s, i) => {
+    const items = [];
+    for (const i of opts.legendOrder || series.map((_, k) => k)) {
       const v = h('span', { class: 'v' });
-      legend.append(h('span', null, h('i', { style: `background:${cfg.series[i + 1].stroke}` }), s.label, v));
-      return v;
-    });
+      legend.append(h('span', null, h('i', { style: `background:${cfg.series[i + 1].stroke}` }), series[i].label, v));
+      items[i] = v;
+    }
     function drawLegend(u) {
       const idx = u.cursor.idx != null ? u.cursor.idx : u.data[0].length - 1;
       items.forEach((v, i) => {
@@ -404,12 +407,29 @@
     // traffic: the last 300 s once, then the last 5 s every second, appended
     const T = { series: null, ts: [], in: { pps: [], bps: [] }, out: { pps: [], bps: [] }, full: true };
     const KEEP = 300;
+    // "all" is drawn last, over the networks (one network carries all the traffic often);
+    // the legend keeps moatd's order. The x axis always spans the whole window.
+    let order = [];
+    const dataOf = (dir, m) => [T.ts, ...order.map((i) => T[dir][m][i])];
+    const setLive = (u, data) => { // uPlot ranges x to the data: widen it to the window
+      const ts = data[0], lastTs = ts.length ? ts[ts.length - 1] : null;
+      u.setData(data, !isNum(lastTs));
+      if (isNum(lastTs)) u.setScale('x', { min: lastTs - (KEEP - 1), max: lastTs });
+    };
     const build = () => {
-      const s = T.series.map((name, i) => ({ label: name, color: PALETTE[i % PALETTE.length], width: name === 'all' ? 2 : 1.5 }));
+      order = T.series.map((_, i) => i).sort((a, b) => (T.series[a] === 'all') - (T.series[b] === 'all') || a - b);
+      const s = order.map((i) => ({ label: T.series[i], color: PALETTE[i % PALETTE.length], width: T.series[i] === 'all' ? 2 : 1.5 }));
+      const legendOrder = order.map((_, k) => k).sort((a, b) => order[a] - order[b]);
       const mk = (key, dir, m, f) => makeChart(key, chartEls[key], s, s.map(() => f),
-        { sync: 'traffic', data: [T.ts, ...T[dir][m]] });
+        { sync: 'traffic', legendOrder });
       mk('in_pps', 'in', 'pps', fmtPps); mk('in_bps', 'in', 'bps', fmtBps);
       mk('out_pps', 'out', 'pps', fmtPps); mk('out_bps', 'out', 'bps', fmtBps);
+      setAll();
+    };
+    const setAll = () => {
+      for (const [key, dir, m] of [['in_pps', 'in', 'pps'], ['in_bps', 'in', 'bps'], ['out_pps', 'out', 'pps'], ['out_bps', 'out', 'bps']]) {
+        if (charts[key]) setLive(charts[key], dataOf(dir, m));
+      }
     };
     const col = (j, dir, m, i) => { const d = j[dir] && j[dir][m]; return Array.isArray(d) && Array.isArray(d[i]) ? d[i] : []; };
     async function pollTraffic() {
@@ -445,8 +465,7 @@
             for (const dir of ['in', 'out']) for (const m of ['pps', 'bps']) T[dir][m].forEach((a) => a.splice(0, cut));
           }
         }
-        const set = (key, dir, m) => charts[key] && charts[key].setData([T.ts, ...T[dir][m]]);
-        set('in_pps', 'in', 'pps'); set('in_bps', 'in', 'bps'); set('out_pps', 'out', 'pps'); set('out_bps', 'out', 'bps');
+        setAll();
       });
       if (r === 'nc' && current(gen)) {
         for (const k of Object.keys(chartEls)) fill(chartEls[k], h('div', { class: 'empty', text: 'traffic not available' }));
@@ -614,18 +633,17 @@
     const chartEl = h('div', { class: 'chart-body' });
     const vecEl = h('div');
     const mitEl = h('div', { class: 'scroll' });
-    const evEl = h('div', { class: 'scroll' });
+    const evEl = h('div', { class: 'scroll events-box' });
     const evNote = h('span', { class: 'note' });
     const dl = h('span');
     fill(main, head,
       h('section', { class: 'panel', id: 'facts' }, factsEl),
       h('section', { class: 'panel chart', id: 'timeline' }, h('div', { class: 'chart-head' }, h('h3', { text: 'Timeline' }), h('span', { class: 'muted', text: 'drag to zoom, double-click to reset' })), chartEl),
-      h('div', { class: 'grid2' },
-        h('section', { class: 'panel', id: 'vector' }, h('header', null, h('h2', { text: 'Vector' }), h('span', { class: 'grow' }), h('span', { class: 'note', id: 'vec-note' })), vecEl),
-        h('section', { class: 'panel', id: 'attack-mitigations' }, h('header', null, h('h2', { text: 'Mitigations' }), h('span', { class: 'grow' }), dl), mitEl)),
+      h('section', { class: 'panel', id: 'attack-mitigations' }, h('header', null, h('h2', { text: 'Mitigations' }), h('span', { class: 'grow' }), dl), mitEl),
+      h('section', { class: 'panel', id: 'vector' }, h('header', null, h('h2', { text: 'Vector' }), h('span', { class: 'grow' }), h('span', { class: 'note', id: 'vec-note' })), vecEl),
       h('section', { class: 'panel', id: 'events' }, h('header', null, h('h2', { text: 'Events' }), h('span', { class: 'grow' }), evNote), evEl));
 
-    let active = true;
+    let active = true, stillActive = true, liveRules = null;
     let chartKey = null;
     async function load() {
       const r = await guarded('attack', async () => {
@@ -635,16 +653,27 @@
         } catch (e) {
           if (!(e instanceof ApiError) || e.status !== 404) throw e;
           if (current(gen)) fill(factsEl, h('div', { class: 'empty', text: `No attack ${id} in the history.` }));
-          active = false;
+          stillActive = false;
           return;
         }
         if (!current(gen)) return;
-        render(j.attack || {});
-      });
-      if (r === 'err' || r === 'nc') {
+        const at = j.attack || {};
+        // while something may still act on it, the scrubber's live counters (not configured: none)
+        if (stillActive && arr(at.mitigations).some((m) => m && typeof m === 'object')) {
+          try {
+            const mj = await api('api/v1/mitigations');
+            liveRules = Array.isArray(mj.rules) ? mj.rules : null;
+          } catch (e) {
+            if (!(e instanceof ApiError && e.notConfigured)) throw e;
+            liveRules = null;
+          }
+        } else liveRules = null;
         if (!current(gen)) return;
-        if (r === 'nc') fill(factsEl, h('div', { class: 'empty', text: 'History not configured: attack pages need history.path.' }));
-        active = false;
+        render(at);
+      });
+      if (r === 'nc' && current(gen)) { // errors: shown in the banner, tried again
+        fill(factsEl, h('div', { class: 'empty', text: 'History not configured: attack pages need history.path.' }));
+        stillActive = false;
       }
     }
     function render(a) {
@@ -712,29 +741,48 @@
         class: 'btn ghost', id: 'evidence', href: `api/v1/attacks/${encodeURIComponent(id)}/evidence.pcap`,
         download: `moat-${id}.pcap`, onclick: downloadEvidence,
       }, 'Download evidence (pcap)') : null);
-      const mrow = (m) => (m && typeof m === 'object' ? h('tr', null,
-        h('td', { class: 'n' }, str(m.id ?? m.rule_id)),
-        h('td', { class: 'mono wrap' }, str(m.text ?? m.rule)),
-        h('td', null, str(m.action), m.origin ? h('span', { class: 'muted', text: ` ${m.origin}` }) : null),
-        h('td', { class: 'n' }, isNum(m.packets) ? fmtCount(m.packets) : '–'),
-        h('td', { class: 'n' }, isNum(m.dropped_packets) ? `${fmtCount(m.dropped_packets)} · ${fmtBytes(m.dropped_bytes)}` : '–'),
-        h('td', null, m.reason ? str(m.reason) : m.expires_in != null ? `expires in ${fmtDur(m.expires_in)}` : m.ended || m.end ? 'ended' : 'active'),
-        h('td', null, m.evidence ? `${fmtCount(m.evidence_packets)} packets` : '–'))
-        : h('tr', null, h('td', { class: 'n' }, str(m)), h('td', { colspan: 6, class: 'muted', text: 'rule' })));
+      // history's record of each rule, its live counters from the scrubber while it is in place
+      const live = new Map(arr(liveRules).filter((r) => r && r.attack === (a.id || id)).map((r) => [r.id, r]));
+      const when = (t) => (isNum(t) ? h('span', { title: utcTitle(t), text: fmtWhen(t) }) : null);
+      const mrow = (m) => {
+        if (!m || typeof m !== 'object') return h('tr', null, h('td', { class: 'n' }, str(m)), h('td', { colspan: 8, class: 'muted', text: 'rule' }));
+        const rid = m.rule_id ?? m.id;
+        const l = live.get(rid);
+        const c = l || (m.counters && typeof m.counters === 'object' ? m.counters : m);
+        const state = l ? (l.expires_in != null ? `in place, ${fmtDur(l.expires_in)} left` : 'in place')
+          : isNum(m.ended) ? `ended ${fmtWhen(m.ended)}${m.reason ? ` (${m.reason})` : ''}` : m.reason ? str(m.reason) : 'in place';
+        const evp = isNum(m.evidence_packets) ? m.evidence_packets : l && isNum(l.evidence_packets) ? l.evidence_packets : null;
+        return h('tr', { 'data-rule': rid },
+          h('td', { class: 'n' }, str(rid)),
+          h('td', { class: 'mono wrap' }, str(m.rule ?? m.text)),
+          h('td', null, str(m.action), m.origin ? h('span', { class: 'muted', text: ` ${m.origin}` }) : null),
+          h('td', null, when(m.started) || '–'),
+          h('td', { class: 'n' }, isNum(c.packets) ? fmtCount(c.packets) : '–'),
+          h('td', { class: 'n' }, isNum(c.dropped_packets) ? `${fmtCount(c.dropped_packets)}${isNum(c.dropped_bytes) ? ` · ${fmtBytes(c.dropped_bytes)}` : ''}` : '–'),
+          h('td', { class: 'n' }, l && isNum(l.drop_pps) ? fmtPps(l.drop_pps) : '–'),
+          h('td', null, state),
+          h('td', null, m.evidence ? (evp != null ? `${fmtCount(evp)} packets` : 'yes') : '–'));
+      };
       const rrow = (r) => (r && typeof r === 'object' ? h('tr', null,
-        h('td', { class: 'n' }, str(r.id ?? r.route_id)), h('td', null, str(r.action)),
+        h('td', { class: 'n' }, str(r.route_id ?? r.id)), h('td', null, str(r.action ?? r.kind)),
         h('td', { class: 'mono wrap' }, str(r.route)),
-        h('td', null, r.reason ? str(r.reason) : r.expires_in != null ? `expires in ${fmtDur(r.expires_in)}` : r.withdrawn || r.ended ? 'withdrawn' : 'announced'))
-        : h('tr', null, h('td', { class: 'n' }, str(r)), h('td', { colspan: 3, class: 'muted', text: 'route' })));
+        h('td', null, when(r.announced) || '–'),
+        h('td', null, isNum(r.withdrawn) ? [`withdrawn ${fmtWhen(r.withdrawn)}`, r.reason ? ` (${r.reason})` : '']
+          : r.expires_in != null ? `announced, ${fmtDur(r.expires_in)} left` : 'announced'))
+        : h('tr', null, h('td', { class: 'n' }, str(r)), h('td', { colspan: 4, class: 'muted', text: 'route' })));
+      stillActive = active || mits.some((m) => m && typeof m === 'object' && m.ended == null)
+        || routes.some((r) => r && typeof r === 'object' && r.withdrawn == null);
       fill(mitEl,
         h('div', { class: 'body' }, h('h3', { text: 'Scrubber rules' })),
         mits.length ? h('table', null,
           h('thead', null, h('tr', null, h('th', { class: 'n', text: 'ID' }), h('th', { text: 'Rule' }), h('th', { text: 'Action' }),
-            h('th', { class: 'n', text: 'Matched' }), h('th', { class: 'n', text: 'Dropped' }), h('th', { text: 'State' }), h('th', { text: 'Evidence' }))),
+            h('th', { text: 'Started' }), h('th', { class: 'n', text: 'Matched' }), h('th', { class: 'n', text: 'Dropped' }),
+            h('th', { class: 'n', text: 'Drop rate' }), h('th', { text: 'State' }), h('th', { text: 'Evidence' }))),
           h('tbody', null, mits.map(mrow))) : h('div', { class: 'empty', text: 'None.' }),
         h('div', { class: 'body' }, h('h3', { text: 'BGP routes' })),
         routes.length ? h('table', null,
-          h('thead', null, h('tr', null, h('th', { class: 'n', text: 'ID' }), h('th', { text: 'Action' }), h('th', { text: 'Route' }), h('th', { text: 'State' }))),
+          h('thead', null, h('tr', null, h('th', { class: 'n', text: 'ID' }), h('th', { text: 'Action' }), h('th', { text: 'Route' }),
+            h('th', { text: 'Announced' }), h('th', { text: 'State' }))),
           h('tbody', null, routes.map(rrow))) : h('div', { class: 'empty', text: 'None.' }));
 
       // events, in time order as given
@@ -746,7 +794,7 @@
           h('td', { title: utcTitle(e.ts) }, fmtWhen(e.ts)), h('td', { class: 'evname' }, str(e.event)), h('td', { class: 'wrap' }, evText(e))))))
         : h('div', { class: 'empty', text: 'No events.' }));
     }
-    poll(2000, async () => { if (active) await load(); });
+    poll(2000, async () => { if (stillActive) await load(); });
   }
 
   // the evidence link works as a plain link on an open API; with a token it needs the header

@@ -71,23 +71,24 @@ if ! wait_for 15 api_up; then
 fi
 ok "moatd serves its API on 127.0.0.1:$PORT"
 
-# background: a few packets a second to three hosts
-lab_inet ping -q -i 0.2 198.51.100.5 >/dev/null 2>&1 &
+# background: a few packets a second to three hosts. ip netns exec execs the command, so $! is
+# the sender itself and can be stopped by pid (a backgrounded lab_inet would be a subshell)
+ip netns exec "$LAB_INET" ping -q -i 0.2 198.51.100.5 >/dev/null 2>&1 &
 bgpids=$!
-lab_inet hping3 -q --udp -p 53 -i u100000 198.51.100.6 >/dev/null 2>&1 &
+ip netns exec "$LAB_INET" hping3 -q --udp -p 53 -i u100000 198.51.100.6 >/dev/null 2>&1 &
 bgpids="$bgpids $!"
-lab_inet hping3 -q -S -p 443 -i u250000 198.51.100.7 >/dev/null 2>&1 &
+ip netns exec "$LAB_INET" hping3 -q -S -p 443 -i u250000 198.51.100.7 >/dev/null 2>&1 &
 bgpids="$bgpids $!"
 sleep 3 # a few seconds of traffic in the charts
 
 # the browser; the flood when it asks for one, stopped when it has seen the attack page
 ip netns exec "$LAB_PROT" node "$MOAT_ROOT/tests/web/dashboard.mjs" "http://127.0.0.1:$PORT/" "$ART" \
-	--events "$T/ev.json" --control "$T/ctl" &
+	--events "$T/ev.json" --control "$T/ctl" >"$T/node.log" 2>&1 &
 nodepid=$!
 while kill -0 "$nodepid" 2>/dev/null && [ ! -f "$T/ctl/ready" ]; do sleep 0.05; done
 if [ -f "$T/ctl/ready" ]; then
 	# UDP to a closed port: the protected side's answers (ICMP) are rate-limited by lab_up
-	lab_inet hping3 -q --flood --udp -p 9 -d 64 198.51.100.5 >"$T/flood.log" 2>&1 &
+	ip netns exec "$LAB_INET" hping3 -q --flood --udp -p 9 -d 64 198.51.100.5 >"$T/flood.log" 2>&1 &
 	floodpid=$!
 	while kill -0 "$nodepid" 2>/dev/null && [ ! -f "$T/ctl/stop" ]; do sleep 0.1; done
 	kill "$floodpid" 2>/dev/null
@@ -98,7 +99,8 @@ wait "$nodepid"
 noderc=$?
 nodepid=
 
-# the browser's checks, one by one
+# the browser's checks, one by one (and whatever else it said)
+grep -v -E '^(ok|FAIL): |^[0-9]+ passed, [0-9]+ failed$' "$T/node.log"
 if [ -f "$ART/results.txt" ]; then
 	while IFS= read -r line; do
 		case $line in

@@ -1,9 +1,10 @@
 // Browser test of the moat dashboard (web/): Debian's Chromium driven by playwright-core.
 //
 //   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR [--events FILE --control DIR]
+//   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR --auth TOKEN
 //
 // Prints one "ok: ..." or "FAIL: ..." line per check (as tests/replay/lib.sh does) and writes
-// them to ARTIFACTS_DIR/results.txt; exits 1 when any failed. Screenshots go to ARTIFACTS_DIR.
+// them to ARTIFACTS_DIR/results.txt (results-token.txt with --auth); exits 1 when any failed. Screenshots go to ARTIFACTS_DIR.
 //
 // With --events and --control (tests/web/dashboard.sh), the script drives a live attack: it
 // writes DIR/ready when the overview is checked, the caller starts a flood, and the script takes
@@ -11,6 +12,9 @@
 // visible in the page; it writes DIR/stop when it has seen the attack page, the caller stops the
 // flood, and the script waits for attack_end before it looks at the history. Without them (a
 // mock API during development) it expects an attack to be active already.
+//
+// With --auth (a moatd that wants TOKEN for its GETs) it checks the token form instead: asked
+// once, a wrong token refused, the right one kept in sessionStorage and sent as a bearer token.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,6 +42,7 @@ const art = pos[1];
 const eventsFile = opt('--events');
 const control = opt('--control');
 const live = !!(eventsFile && control);
+const authToken = opt('--auth');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 fs.mkdirSync(art, { recursive: true });
 
@@ -81,6 +86,18 @@ try {
   process.exit(2);
 }
 let exitCode = 0;
+if (authToken) {
+  try {
+    await authTest();
+  } catch (e) {
+    check(`the token test ran to its end (${e && e.message ? e.message.split('\n')[0] : e})`, false);
+  }
+  await browser.close().catch(() => {});
+  fs.writeFileSync(path.join(art, 'results-token.txt'), `${results.join('\n')}\n`);
+  const f = results.filter((l) => l.startsWith('FAIL')).length;
+  console.log(`${results.length - f} passed, ${f} failed`);
+  process.exit(f ? 1 : 0);
+}
 try {
   const ctx = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'dark' });
   const page = await ctx.newPage();
@@ -155,7 +172,7 @@ try {
     const row = page.locator(`#attacks tr[data-id="${attackId}"]`);
     const txt = (await row.count()) ? (await row.innerText()).replace(/\s+/g, ' ') : '';
     check(`the row shows target, direction, type, rates and duration: "${txt}"`, /incoming|outgoing/.test(txt) && /pps/.test(txt) && /bit\/s/.test(txt) && /\d+s/.test(txt));
-    await sleep(1200); // one more poll: mitigations and top talkers caught up
+    await sleep(3000); // a few more polls: the charts show the flood, top talkers caught up
   }
   await page.screenshot({ path: path.join(art, 'overview.png'), fullPage: true });
   const banner = await page.evaluate(() => { const b = document.querySelector('#banner'); return b.hidden ? '' : b.textContent; });
@@ -232,3 +249,52 @@ const fails = results.filter((l) => l.startsWith('FAIL')).length;
 console.log(`${results.length - fails} passed, ${fails} failed`);
 exitCode = fails ? 1 : 0;
 process.exit(exitCode);
+
+async function authTest() {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  const page = await ctx.newPage();
+  const pageErrors = [], otherErrors = [], foreign = [];
+  let unauthorized = 0, withToken = 0, dialogsSeen = 0;
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // a 401 is logged by Chromium itself ("Failed to load resource"): expected here, nothing else is
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 401/.test(m.text())) otherErrors.push(m.text()); });
+  page.on('request', (r) => {
+    if (new URL(r.url()).origin !== base.origin) foreign.push(r.url());
+    if (r.url().includes('/api/v1/') && r.headers().authorization === `Bearer ${authToken}`) withToken++;
+  });
+  page.on('response', (r) => { if (r.status() === 401) unauthorized++; });
+  await page.goto(new URL('/', base).href);
+  const asked = await page.waitForSelector('#auth[open]', { timeout: 5000 }).then(() => true, () => false);
+  await sleep(1500); // every poller has met its 401 by now
+  dialogsSeen = await page.locator('dialog[open]').count();
+  check(`a 401 brings up the token form, once (${dialogsSeen} open after ${unauthorized} answers 401)`, asked && dialogsSeen === 1);
+  const n401 = unauthorized;
+  await sleep(1500);
+  check(`no request is retried while the form is up (${unauthorized - n401} more 401s)`, unauthorized === n401);
+  await page.screenshot({ path: path.join(art, 'token.png') });
+  await page.fill('#auth-token', 'not-the-token-at-all');
+  await page.press('#auth-token', 'Enter');
+  const refused = await page.waitForFunction(() => {
+    const m = document.querySelector('#auth-msg');
+    return document.querySelector('#auth').open && !m.hidden && /refused/.test(m.textContent);
+  }, null, { timeout: 5000 }).then(() => true, () => false);
+  check('a wrong token is refused and the form asks again', refused);
+  await page.fill('#auth-token', authToken);
+  await page.press('#auth-token', 'Enter');
+  const inOk = await page.waitForFunction(() => !document.querySelector('#auth').open
+    && /moatd/.test(document.querySelector('#status').textContent)
+    && window.moat.charts.in_pps && window.moat.charts.in_pps.data[0].length > 0, null, { timeout: 8000 }).then(() => true, () => false);
+  check('the right token opens the dashboard (status line and charts)', inOk);
+  const stored = await page.evaluate(() => sessionStorage.getItem('moat.token'));
+  check('the token is kept in sessionStorage', stored === authToken);
+  const before = unauthorized;
+  await page.reload();
+  await page.waitForFunction(() => window.moat && window.moat.charts.in_pps && window.moat.charts.in_pps.data[0].length > 0, null, { timeout: 8000 }).catch(() => {});
+  await sleep(1500);
+  check(`after a reload the tab asks no more (${unauthorized - before} new 401s, form ${await page.locator('dialog[open]').count() ? 'open' : 'closed'})`,
+    unauthorized === before && (await page.locator('dialog[open]').count()) === 0);
+  check(`API requests carry "Authorization: Bearer" (${withToken})`, withToken > 0);
+  check(`no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`, pageErrors.length === 0);
+  check(`no console errors but the expected 401s${otherErrors.length ? `: ${otherErrors.slice(0, 3).join(' | ')}` : ''}`, otherErrors.length === 0);
+  check(`every request went to ${base.origin}`, foreign.length === 0);
+}

@@ -5,8 +5,9 @@
 # (tests/web/dashboard.mjs), runs in the protected namespace too. Checked: the page loads with no
 # console or page errors and asks nothing of anyone but moatd; the live chart moves; a UDP flood
 # started during the test is in the active attacks table within 2 s of its attack_start line in
-# the events file; its attack page shows the timeline; the history lists it. Screenshots go to
-# build/artifacts/web/. Fails (never skips) when node, Chromium or playwright-core is missing:
+# the events file; its attack page shows the timeline; the history lists it. Then moatd again,
+# bound to prot0's address with a token: the page asks for it once and sends it. Screenshots go
+# to build/artifacts/web/. Fails (never skips) when node, Chromium or playwright-core is missing:
 # `cd web && npm ci` installs playwright-core; Chromium is Debian's chromium package.
 : "${MOAT_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$MOAT_ROOT/tests/replay/lib.sh"
@@ -47,7 +48,7 @@ need "curl is missing" command -v curl
 need "no moatd at $MOATD (make asan)" test -x "$MOATD"
 
 mkdir -p "$ART" "$T/ctl" || exit 1
-rm -f "$ART"/*.png "$ART"/results.txt "$ART"/attack-latency.json "$ART"/requests.txt
+rm -f "$ART"/*.png "$ART"/results*.txt "$ART"/attack-latency.json "$ART"/requests.txt
 lab_up || { echo "FAIL: cannot build the lab (ip netns, veth)"; exit 1; }
 
 cat >"$T/moat.yaml" <<YAML
@@ -99,30 +100,52 @@ wait "$nodepid"
 noderc=$?
 nodepid=
 
-# the browser's checks, one by one (and whatever else it said)
-grep -v -E '^(ok|FAIL): |^[0-9]+ passed, [0-9]+ failed$' "$T/node.log"
-if [ -f "$ART/results.txt" ]; then
+stop_moatd() { # what
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=
+	check "moatd ($1): clean exit on SIGTERM, no sanitizer report (rc $rc)" [ $rc -eq 0 ]
+	[ $rc -eq 0 ] || cat "$T/moatd.log"
+}
+results() { # FILE: the browser's checks, one by one (and whatever else it said)
+	grep -v -E '^(ok|FAIL): |^[0-9]+ passed, [0-9]+ failed$' "$T/node.log"
+	[ -f "$1" ] || return 0
 	while IFS= read -r line; do
 		case $line in
 		"ok: "*) ok "${line#ok: }" ;;
 		"FAIL: "*) bad "${line#FAIL: }" ;;
 		esac
-	done <"$ART/results.txt"
-fi
+	done <"$1"
+}
+results "$ART/results.txt"
 check "the browser test finished (node exit $noderc)" [ "$noderc" -eq 0 ]
 for s in overview attack history; do
 	check "screenshot $ART/$s.png" sh -c "head -c 8 '$ART/$s.png' 2>/dev/null | od -An -c | grep -q 'P   N   G'"
 done
 [ -f "$ART/attack-latency.json" ] && echo "attack_start to row visible: $(jq -c . "$ART/attack-latency.json")"
-
 for p in $bgpids; do kill "$p" 2>/dev/null; done
 bgpids=
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-pid=
-check "moatd: clean exit on SIGTERM, no sanitizer report (rc $rc)" [ $rc -eq 0 ]
-[ $rc -eq 0 ] || cat "$T/moatd.log"
+stop_moatd "open API on loopback"
+
+# the token form: bound beyond loopback (prot0's own address) moatd wants its token for GETs too
+TOKEN=moat-web-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+sed -e "s|^api: .*|api: {listen: 192.0.2.2:$PORT, token: $TOKEN}|" "$T/moat.yaml" >"$T/token.yaml"
+ip netns exec "$LAB_PROT" "$MOATD" -c "$T/token.yaml" --events "$T/ev2.json" 2>"$T/moatd.log" &
+pid=$!
+api_up() { lab_prot curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "http://192.0.2.2:$PORT/api/v1/health"; }
+if wait_for 15 api_up; then
+	code=$(lab_prot curl -s -o /dev/null -w '%{http_code}' "http://192.0.2.2:$PORT/api/v1/status")
+	check "without the token: 401 (got $code)" [ "$code" = 401 ]
+	ip netns exec "$LAB_PROT" node "$MOAT_ROOT/tests/web/dashboard.mjs" "http://192.0.2.2:$PORT/" "$ART" \
+		--auth "$TOKEN" >"$T/node.log" 2>&1
+	noderc=$?
+	results "$ART/results-token.txt"
+	check "the token test finished (node exit $noderc)" [ "$noderc" -eq 0 ]
+else
+	bad "moatd with a token does not answer on 192.0.2.2:$PORT: $(tail -3 "$T/moatd.log")"
+fi
+stop_moatd "token, on 192.0.2.2"
 lab_down
 check "lab removed" sh -c "! ip netns list | grep -q 'moat-.*-$LAB_ID'"
 finish

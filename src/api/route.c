@@ -16,6 +16,24 @@
 static int failf(char *err, size_t errlen, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* How much of s[0..len) to quote in a message, at most max bytes, for "%.*s": never half a UTF-8
+ * character (the message goes into a JSON reply, which must stay UTF-8). */
+static int cutn(const char *s, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+
+	for (int k = 0; k < 3 && n > 0 && n < len && ((unsigned char)s[n] & 0xc0) == 0x80; k++)
+		n--;
+	if (n < len && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n = len < max ? len : max; /* not UTF-8 anyway */
+	return (int)n;
+}
+
+static int cut(const char *s, size_t max)
+{
+	return cutn(s, strnlen(s, max + 1), max);
+}
+
 static int failf(char *err, size_t errlen, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -80,8 +98,10 @@ static int check_params(api_params_fn params, void *pctx, const char *const *nam
 			 names[i]);
 	if (!list[0])
 		return failf(err, errlen, 400,
-			     "unknown query parameter '%.64s' (this route takes none)", k.bad);
-	return failf(err, errlen, 400, "unknown query parameter '%.64s' (known: %s)", k.bad, list);
+			     "unknown query parameter '%.*s' (this route takes none)",
+			     cut(k.bad, 64), k.bad);
+	return failf(err, errlen, 400, "unknown query parameter '%.*s' (known: %s)", cut(k.bad, 64),
+		     k.bad, list);
 }
 
 static const char *param(api_param_fn fn, void *pctx, const char *name)
@@ -101,10 +121,12 @@ static int int_param(api_param_fn fn, void *pctx, const char *name, long lo, lon
 		return 0;
 	errno = 0;
 	long x = strtol(v, &end, 10);
-	if (!*v || *end || errno || x < lo || x > hi || v[0] == '+' || v[0] == ' ')
+	/* strtol would also take leading white space and a '+' */
+	if (!((v[0] >= '0' && v[0] <= '9') || (v[0] == '-' && v[1] >= '0' && v[1] <= '9')) ||
+	    *end || errno || x < lo || x > hi)
 		return failf(err, errlen, 400,
-			     "%s: expected a whole number from %ld to %ld, got '%.32s'", name, lo,
-			     hi, v);
+			     "%s: expected a whole number from %ld to %ld, got '%.*s'", name, lo,
+			     hi, cut(v, 32), v);
 	*out = x;
 	return 0;
 }
@@ -126,7 +148,8 @@ static int enum_param(api_param_fn fn, void *pctx, const char *name, const char 
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 vals[i]);
 	}
-	return failf(err, errlen, 400, "%s: expected one of %s, got '%.32s'", name, list, v);
+	return failf(err, errlen, 400, "%s: expected one of %s, got '%.*s'", name, list, cut(v, 32),
+		     v);
 }
 
 /* ---- path pieces ---- */
@@ -168,11 +191,12 @@ static int body_words(const char *body, size_t len, const char *key, const char 
 			     example);
 	}
 	for (size_t i = 0; i < jv_len(root); i++) {
-		const char *k = jv_key(root, i);
-		if (!k || strcmp(k, key) != 0) {
+		size_t kl;
+		const char *k = jv_keyn(root, i, &kl); /* in full: "rule\u0000x" is not "rule" */
+		if (!k || kl != strlen(key) || memcmp(k, key, kl) != 0) {
 			int rc =
-			    failf(err, errlen, 400, "unknown member '%.32s' (expected only \"%s\")",
-				  k ? k : "", key);
+			    failf(err, errlen, 400, "unknown member '%.*s' (expected only \"%s\")",
+				  k ? cut(k, 32) : 0, k ? k : "", key);
 			jdoc_free(d);
 			return rc;
 		}
@@ -194,7 +218,7 @@ static int body_words(const char *body, size_t len, const char *key, const char 
 		if (j > i && arg(r, used, s + i, j - i) < 0) {
 			jdoc_free(d);
 			return failf(err, errlen, 400, "\"%s\": too many words (at most %d)", key,
-				     API_MAX_ARGS - 3);
+				     API_MAX_ARGS - n0);
 		}
 		i = j;
 	}
@@ -220,8 +244,8 @@ static int not_allowed(struct api_req *r, const char *allow, const char *method,
 		       size_t errlen)
 {
 	r->allow = allow;
-	return failf(err, errlen, 405, "method %.16s not allowed here (allowed: %s)", method,
-		     allow);
+	return failf(err, errlen, 405, "method %.*s not allowed here (allowed: %s)",
+		     cut(method, 16), method, allow);
 }
 
 int api_status_of(int rc)
@@ -242,6 +266,8 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 	int rc;
 
 	memset(r, 0, offsetof(struct api_req, buf));
+	r->asset = NULL; /* after buf: not cleared by the memset */
+	r->allow = NULL;
 	r->ok_status = 200;
 	r->auth = API_READ;
 	if (!method || !url || url[0] != '/')
@@ -261,7 +287,7 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 			r->asset = &assets[i];
 			return 0;
 		}
-		return failf(err, errlen, 404, "no such page: %.100s", url);
+		return failf(err, errlen, 404, "no such page: %.*s", cut(url, 100), url);
 	}
 	if (!strcmp(url, "/metrics")) {
 		if (!is_get(method))
@@ -272,8 +298,8 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 		return 0;
 	}
 	if (strncmp(url, V1, strlen(V1)) != 0)
-		return failf(err, errlen, 404, "no such route: %.100s (the API is under /api/v1/)",
-			     url);
+		return failf(err, errlen, 404, "no such route: %.*s (the API is under /api/v1/)",
+			     cut(url, 100), url);
 	const char *p = url + strlen(V1);
 
 	/* split the rest into at most 4 segments */
@@ -284,7 +310,7 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 		const char *e = strchr(s, '/');
 		size_t l = e ? (size_t)(e - s) : strlen(s);
 		if (ns == 5)
-			return failf(err, errlen, 404, "no such route: %.100s", url);
+			return failf(err, errlen, 404, "no such route: %.*s", cut(url, 100), url);
 		seg[ns] = s;
 		sl[ns++] = l;
 		if (!e)
@@ -365,7 +391,8 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 			double t = strtod(before, &end);
 			if (!*before || *end || errno || !isfinite(t) || t < 0 || t > 1e11)
 				return failf(err, errlen, 400,
-					     "before: expected unix seconds, got '%.32s'", before);
+					     "before: expected unix seconds, got '%.*s'",
+					     cut(before, 32), before);
 			args(r, &used, "before");
 			args(r, &used, before);
 		}
@@ -374,8 +401,8 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 			struct maddr a;
 			if (maddr_parse(target, &a) < 0)
 				return failf(err, errlen, 400,
-					     "target: '%.64s' is not an IPv4 or IPv6 address",
-					     target);
+					     "target: '%.*s' is not an IPv4 or IPv6 address",
+					     cut(target, 64), target);
 			args(r, &used, "target");
 			args(r, &used, target);
 		}
@@ -393,7 +420,7 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 		memcpy(a, seg[1], sl[1]);
 		a[sl[1]] = 0;
 		if (maddr_parse(a, &m) < 0)
-			return failf(err, errlen, 400, "'%.64s' is not an IPv4 or IPv6 address", a);
+			return failf(err, errlen, 400, "'%s' is not an IPv4 or IPv6 address", a);
 		args(r, &used, "host");
 		args(r, &used, a);
 		return 0;
@@ -401,9 +428,9 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 	if ((ns == 2 || ns == 3) && SEG(0, "attacks")) {
 		if (!id_ok(seg[1], sl[1]))
 			return failf(err, errlen, 404, "no such attack: '%.*s'",
-				     (int)(sl[1] > 64 ? 64 : sl[1]), seg[1]);
+				     cutn(seg[1], sl[1], 64), seg[1]);
 		if (ns == 3 && !SEG(2, "evidence.pcap"))
-			return failf(err, errlen, 404, "no such route: %.100s", url);
+			return failf(err, errlen, 404, "no such route: %.*s", cut(url, 100), url);
 		if (!is_get(method))
 			return not_allowed(r, "GET, HEAD", method, err, errlen);
 		if ((rc = check_params(params, pctx, none, err, errlen)))
@@ -423,7 +450,7 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 				return not_allowed(r, "DELETE", method, err, errlen);
 			if (!id_ok(seg[2], sl[2]))
 				return failf(err, errlen, 404, "no such %s: '%.*s'",
-					     scr ? "rule" : "route", (int)(sl[2] > 64 ? 64 : sl[2]),
+					     scr ? "rule" : "route", cutn(seg[2], sl[2], 64),
 					     seg[2]);
 			r->auth = API_WRITE;
 			args(r, &used, scr ? "rule" : "bgp");
@@ -481,5 +508,5 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 		return 0;
 	}
 #undef SEG
-	return failf(err, errlen, 404, "no such route: %.100s", url);
+	return failf(err, errlen, 404, "no such route: %.*s", cut(url, 100), url);
 }

@@ -365,10 +365,10 @@
       attacksBody);
     const chartEls = {};
     const chartPanel = (key, title) => {
-      chartEls[key] = h('div', { class: 'chart-body' });
+      chartEls[key] = h('div', { class: 'chart-body' }, h('div', { class: 'empty', text: 'waiting for moatd…' }));
       return h('section', { class: 'panel chart', id: `chart-${key}` }, h('div', { class: 'chart-head' }, h('h3', { text: title })), chartEls[key]);
     };
-    const topBody = h('div', { class: 'scroll' });
+    const topBody = h('div', { class: 'scroll' }, h('div', { class: 'empty', text: 'waiting for moatd…' }));
     const topNote = h('span', { class: 'note' });
     const stored = (k, d, ok) => { try { const v = localStorage.getItem(k); return ok.includes(v) ? v : d; } catch { return d; } };
     const store = (k, v) => { try { localStorage.setItem(k, v); } catch { /* storage off */ } };
@@ -390,8 +390,8 @@
         seg(['incoming', 'outgoing'], () => topDir, (v) => { topDir = v; store('moat.top.dir', v); }),
         h('span', { class: 'grow' }), topNote),
       topBody);
-    const rulesBody = h('div', { class: 'scroll' });
-    const routesBody = h('div', { class: 'scroll' });
+    const rulesBody = h('div', { class: 'scroll' }, h('div', { class: 'empty', text: '…' }));
+    const routesBody = h('div', { class: 'scroll' }, h('div', { class: 'empty', text: '…' }));
     const mitPanel = h('section', { class: 'panel', id: 'mitigations' },
       h('header', null, h('h2', { text: 'Mitigations' }), h('span', { class: 'grow' }), h('span', { class: 'note', id: 'mit-note' })),
       h('div', { class: 'body' }, h('h3', { text: 'Scrubber rules' })), rulesBody,
@@ -472,8 +472,9 @@
       }
     }
 
-    let attacks = [];
+    let attacks = null; // null: no answer yet
     function renderAttacks() {
+      if (!attacks) { fill(attacksBody, h('div', { class: 'empty', text: 'waiting for moatd…' })); return; }
       $('#attacks-note').textContent = attacks.length ? `${attacks.length} active` : '';
       attacksPanel.classList.toggle('alert', attacks.length > 0);
       if (!attacks.length) {
@@ -629,7 +630,7 @@
 
   function viewAttack(main, gen, id) {
     const head = h('div', { class: 'title' }, h('h1', { text: `Attack ${id}` }));
-    const factsEl = h('dl', { class: 'facts' });
+    const factsEl = h('dl', { class: 'facts' }, h('div', { class: 'empty', text: 'waiting for moatd…' }));
     const chartEl = h('div', { class: 'chart-body' });
     const vecEl = h('div');
     const mitEl = h('div', { class: 'scroll' });
@@ -823,7 +824,7 @@
     const limit = 50;
     const before = q.get('before');
     const target = q.get('target') || '';
-    const body = h('div', { class: 'scroll' });
+    const body = h('div', { class: 'scroll' }, h('div', { class: 'empty', text: 'waiting for moatd…' }));
     const pager = h('div', { class: 'pager' });
     const input = h('input', { type: 'search', placeholder: 'target address', value: target, spellcheck: 'false', size: 24 });
     const form = h('form', { class: 'toolbar', onsubmit: (e) => {

@@ -74,6 +74,38 @@ struct group {
 	bool active; /* has total thresholds */
 };
 
+/* Per-second rates: the current second's counters of each (host, direction) it touched, as a dense
+ * array of entries in arrival order with an open-addressed index keyed by host index and direction
+ * (linear probing, at most 3/4 full). Memory follows the (host, direction) pairs active in a
+ * second: it grows on demand up to every pair the host table can hold, shrinks back when a second
+ * used less than a sixteenth of it, and is otherwise reused from second to second. 32 bytes an
+ * entry plus 8 to 16 bytes of index. Packet counts of one host in one second saturate at 2^32-1. */
+struct rate_ent {
+	uint32_t key; /* host index << 1 | dir, and its network series << RK_SERIES_SHIFT */
+	uint32_t pkts;
+	uint64_t bytes;
+	uint32_t flows, tcp, udp, icmp;
+};
+
+struct ratetab {
+	struct rslot {
+		uint32_t hd;  /* (host index << 1 | dir) + 1; 0 = empty */
+		uint32_t ent; /* index into e */
+	} * idx;
+	struct rate_ent *e;
+	uint32_t n, cap; /* entries in use, entries allocated (3/4 of the index slots) */
+	uint32_t mask;	 /* index slots - 1 */
+	unsigned shift;	 /* 64 - log2(slots), for Fibonacci hashing */
+};
+
+enum {
+	RT_MIN_SLOTS = 1024,  /* smallest index: 768 (host, dir) in a second before it grows */
+	RK_SERIES_SHIFT = 25, /* host indexes are < 2^24 (CONF_MAX_HOSTS) */
+	RK_HD_MASK = (1u << RK_SERIES_SHIFT) - 1,
+};
+
+#define NS_SEC 1000000000ULL
+
 struct retired {
 	struct lpm *lpm;
 	struct hotset *hot;
@@ -132,6 +164,31 @@ struct detector {
 	uint32_t seq;
 	struct json j;
 	struct det_stats st;
+
+	/* per-second rates: rt[rt_cur] fills during the second rs_sec, the other holds the last
+	 * complete second, whose top lists are computed once when it completes */
+	struct ratetab rt[2];
+	int rt_cur;
+	uint32_t rt_max_slots;
+	bool rs_open, rs_complete;
+	uint64_t rs_sec;
+	struct det_rate top[DIR__COUNT][DET__METRICS][DET_TOP_MAX];
+	unsigned n_top[DIR__COUNT][DET__METRICS];
+
+	/* traffic per second for the charts: series 0 is everything, 1.. the networks */
+	struct lpm *netlpm; /* network index + 1, for the first DET_MAX_SERIES - 1 networks */
+	unsigned n_series;
+	uint64_t cur_ser[DET_MAX_SERIES][DIR__COUNT][2]; /* the second filling: packets, bytes */
+	uint64_t (*hist)[DET_HIST_SECS][DIR__COUNT][2];	 /* [series]: a ring of complete seconds */
+	uint64_t hist_ts[DET_HIST_SECS];
+	uint32_t hist_pos, hist_n; /* next slot to write, seconds held */
+	uint64_t net_since;	   /* network series hold seconds from this one on (reload) */
+
+	/* cumulative totals */
+	struct det_totals tot;
+	struct gtot {
+		uint64_t pkts[DIR__COUNT], bytes[DIR__COUNT];
+	} * gtot; /* [n_groups + 1]: no hostgroup, then each hostgroup */
 };
 
 static const uint32_t NONE = 0xffffffffu;
@@ -240,7 +297,8 @@ static uint32_t host_home(const struct detector *d, const struct maddr *a)
 	return (uint32_t)siphash13(&d->key, a->b, 16) & d->idx_mask;
 }
 
-static struct host *host_find(struct detector *d, const struct maddr *a, bool create)
+/* Returns the index of host a, or NONE with *slot the free index slot where it would go. */
+static uint32_t host_lookup(const struct detector *d, const struct maddr *a, uint32_t *slot)
 {
 	uint32_t i = host_home(d, a);
 
@@ -249,12 +307,22 @@ static struct host *host_find(struct detector *d, const struct maddr *a, bool cr
 		if (!h)
 			break;
 		if (maddr_eq(&d->hosts[h - 1].addr, a))
-			return &d->hosts[h - 1];
+			return h - 1;
 		i = (i + 1) & d->idx_mask;
 	}
+	if (slot)
+		*slot = i;
+	return NONE;
+}
+
+static struct host *host_find(struct detector *d, const struct maddr *a, bool create)
+{
+	uint32_t i, n = host_lookup(d, a, &i);
+
+	if (n != NONE)
+		return &d->hosts[n];
 	if (!create)
 		return NULL;
-	uint32_t n;
 	if (d->free_host != NONE) {
 		n = d->free_host;
 		memcpy(&d->free_host, &d->hosts[n].last_tick, sizeof(uint32_t));
@@ -300,6 +368,10 @@ static void host_remove(struct detector *d, uint32_t n)
 static void hosts_sweep(struct detector *d)
 {
 	uint32_t idle = (uint32_t)(d->conf->limits.host_idle * 1e9 / TICK_NS);
+	/* the per-second rates refer to hosts by index: a host seen in this second or the last one
+	 * stays, so its index is not reused under them */
+	if (idle < 2 * WIN_TICKS)
+		idle = 2 * WIN_TICKS;
 	uint32_t slice = d->n_hosts_cap / 600 + 64;
 
 	for (uint32_t k = 0; k < slice && d->hosts_hw; k++) {
@@ -348,22 +420,28 @@ static uint32_t exceeded_set(const uint64_t *lim, const uint64_t *sum)
 
 /* ---- events ---- */
 
-static void emit(struct detector *d, enum ev_kind k, struct attack *a)
+/* Prints an attack's target (its address, or its hostgroup's name) into target. Returns the name
+ * of its hostgroup, NULL for none. */
+static const char *attack_target(const struct detector *d, const struct attack *a,
+				 char target[CONF_NAME_MAX + MADDR_STRLEN])
 {
-	static const char *const names[EV__COUNT] = {"attack_start", "attack_update", "attack_end"};
-	struct json *j = &d->j;
-	char target[CONF_NAME_MAX + MADDR_STRLEN];
 	const char *hg = a->hg >= 0 ? d->conf->hostgroups[a->hg].name : NULL;
 
 	if (a->group)
-		snprintf(target, sizeof(target), "%s", hg);
+		snprintf(target, CONF_NAME_MAX + MADDR_STRLEN, "%s", hg);
 	else
 		maddr_str(&a->target, target);
+	return hg;
+}
 
-	json_reset(j);
-	json_obj(j);
-	json_key(j, "event");
-	json_str(j, names[k]);
+/* Writes the members of an attack's object: everything its event line holds after "event". The
+ * one definition of that object, for the events and for det_attacks_json. */
+static void attack_members(const struct detector *d, struct json *j, const struct attack *a,
+			   enum ev_kind k)
+{
+	char target[CONF_NAME_MAX + MADDR_STRLEN];
+	const char *hg = attack_target(d, a, target);
+
 	json_key(j, "ts");
 	json_dbl(j, d->now_ns / 1e9, 3);
 	json_key(j, "id");
@@ -422,6 +500,20 @@ static void emit(struct detector *d, enum ev_kind k, struct attack *a)
 		vec_json(a->vec, j, d->conf->detection.top_n);
 	else
 		json_null(j);
+}
+
+static void emit(struct detector *d, enum ev_kind k, struct attack *a)
+{
+	static const char *const names[EV__COUNT] = {"attack_start", "attack_update", "attack_end"};
+	struct json *j = &d->j;
+	char target[CONF_NAME_MAX + MADDR_STRLEN];
+	const char *hg = attack_target(d, a, target);
+
+	json_reset(j);
+	json_obj(j);
+	json_key(j, "event");
+	json_str(j, names[k]);
+	attack_members(d, j, a, k);
 	json_end(j);
 
 	struct event ev = {
@@ -631,6 +723,315 @@ static void hot_demote(struct detector *d, uint32_t n)
 	d->st.hot--;
 }
 
+/* ---- per-second rates and traffic ---- */
+
+static uint32_t rt_home(const struct ratetab *t, uint32_t hd)
+{
+	/* keys are our own indices, not attacker-chosen: Fibonacci hashing spreads them */
+	return (uint32_t)(((uint64_t)hd * 0x9e3779b97f4a7c15ULL) >> t->shift);
+}
+
+static unsigned log2u(uint32_t v)
+{
+	unsigned b = 0;
+
+	while ((1u << b) < v)
+		b++;
+	return b;
+}
+
+/* Points t at a fresh index of `slots` (a power of two) slots with room for 3/4 as many entries,
+ * keeping the first t->n entries. Returns 0, or -1 (t unchanged) when out of memory. */
+static int rt_resize(struct ratetab *t, uint32_t slots)
+{
+	struct rslot *idx = calloc(slots, sizeof(*idx));
+	uint32_t cap = slots / 4 * 3;
+	struct rate_ent *e = idx ? realloc(t->e, (size_t)cap * sizeof(*e)) : NULL;
+
+	if (!e) {
+		free(idx);
+		return -1;
+	}
+	free(t->idx);
+	t->idx = idx;
+	t->e = e;
+	t->cap = cap;
+	t->mask = slots - 1;
+	t->shift = 64 - log2u(slots);
+	for (uint32_t k = 0; k < t->n; k++) {
+		uint32_t hd = (t->e[k].key & RK_HD_MASK) + 1, i = rt_home(t, hd);
+		while (t->idx[i].hd)
+			i = (i + 1) & t->mask;
+		t->idx[i] = (struct rslot){hd, k};
+	}
+	return 0;
+}
+
+/* Empties t for the next second: shrinks it when the second it held used less than a sixteenth of
+ * its index (memory follows use), else clears the index in place. */
+static void rt_clear(struct ratetab *t)
+{
+	uint32_t slots = t->mask + 1;
+
+	if (slots > RT_MIN_SLOTS && (uint64_t)t->n * 16 < slots) {
+		uint32_t want = RT_MIN_SLOTS;
+		while (want / 4 * 3 < 2 * t->n)
+			want <<= 1;
+		uint32_t n = t->n;
+		t->n = 0;
+		if (rt_resize(t, want) == 0)
+			return;
+		t->n = n;
+	}
+	memset(t->idx, 0, (size_t)slots * sizeof(*t->idx));
+	t->n = 0;
+}
+
+/* The chart series of an address: its network's index + 1 (longest prefix), 0 for none. */
+static uint32_t series_of(const struct detector *d, const struct maddr *a)
+{
+	return lpm_lookup(d->netlpm, a);
+}
+
+/* The current second's entry of (host hi, dir), created when it has none; NULL when the table
+ * cannot grow (out of memory). */
+static struct rate_ent *rt_get(struct detector *d, uint32_t hi, uint8_t dir,
+			       const struct maddr *addr)
+{
+	struct ratetab *t = &d->rt[d->rt_cur];
+	uint32_t hd = (hi << 1 | dir) + 1, i = rt_home(t, hd);
+
+	for (;; i = (i + 1) & t->mask) {
+		if (t->idx[i].hd == hd)
+			return &t->e[t->idx[i].ent];
+		if (!t->idx[i].hd)
+			break;
+	}
+	if (t->n == t->cap) {
+		if (t->mask + 1 >= d->rt_max_slots || rt_resize(t, (t->mask + 1) * 2) < 0) {
+			static uint64_t refused;
+			if (refused++ % 100000 == 0)
+				log_warn(
+				    "per-second rate table cannot grow past %u entries: a host's "
+				    "rates are left out of this second",
+				    t->cap);
+			return NULL;
+		}
+		for (i = rt_home(t, hd); t->idx[i].hd; i = (i + 1) & t->mask)
+			;
+	}
+	t->idx[i] = (struct rslot){hd, t->n};
+	struct rate_ent *e = &t->e[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->key = (hd - 1) | series_of(d, addr) << RK_SERIES_SHIFT;
+	return e;
+}
+
+static const struct rate_ent *rt_find(const struct ratetab *t, uint32_t hi, uint8_t dir)
+{
+	uint32_t hd = (hi << 1 | dir) + 1;
+
+	for (uint32_t i = rt_home(t, hd); t->idx[i].hd; i = (i + 1) & t->mask)
+		if (t->idx[i].hd == hd)
+			return &t->e[t->idx[i].ent];
+	return NULL;
+}
+
+static void sat_add32(uint32_t *x, uint64_t v)
+{
+	uint64_t s = *x + v;
+	*x = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* Adds a merged tick entry to the totals and this second's series and, for a tracked host (hi !=
+ * NONE), to its rates. */
+static void rates_add(struct detector *d, const struct tick_ent *te, int hg, uint32_t hi)
+{
+	const uint64_t *c = te->c;
+	uint8_t dir = te->dir;
+	struct gtot *g = &d->gtot[hg >= 0 && (size_t)hg < d->n_groups ? hg + 1 : 0];
+	uint32_t ser;
+
+	d->tot.pkts[dir][0] += c[C_TCP_P];
+	d->tot.pkts[dir][1] += c[C_UDP_P];
+	d->tot.pkts[dir][2] += c[C_ICMP_P];
+	d->tot.pkts[dir][3] += c[C_OTHER_P];
+	d->tot.bytes[dir][0] += c[C_TCP_B];
+	d->tot.bytes[dir][1] += c[C_UDP_B];
+	d->tot.bytes[dir][2] += c[C_ICMP_B];
+	d->tot.bytes[dir][3] += c[C_OTHER_B];
+	g->pkts[dir] += c[C_PKTS];
+	g->bytes[dir] += c[C_BYTES];
+	d->cur_ser[0][dir][0] += c[C_PKTS];
+	d->cur_ser[0][dir][1] += c[C_BYTES];
+
+	struct rate_ent *e = hi != NONE ? rt_get(d, hi, dir, &te->addr) : NULL;
+	if (e) {
+		sat_add32(&e->pkts, c[C_PKTS]);
+		e->bytes += c[C_BYTES];
+		sat_add32(&e->flows, c[C_FLOWS]);
+		sat_add32(&e->tcp, c[C_TCP_P]);
+		sat_add32(&e->udp, c[C_UDP_P]);
+		sat_add32(&e->icmp, c[C_ICMP_P]);
+		ser = e->key >> RK_SERIES_SHIFT;
+	} else {
+		/* a host the table refused still counts in its network */
+		ser = series_of(d, &te->addr);
+	}
+	if (ser) {
+		d->cur_ser[ser][dir][0] += c[C_PKTS];
+		d->cur_ser[ser][dir][1] += c[C_BYTES];
+	}
+}
+
+/* The id of the active attack on (host hi, dir), or NULL. */
+static const char *attack_of(const struct detector *d, uint32_t hi, uint8_t dir)
+{
+	if (!(d->hosts[hi].netv & HOST_HOT(dir)))
+		return NULL;
+	uint32_t x = hotmap_get(d, hi, dir);
+	return x && d->hot[x - 1].att ? d->hot[x - 1].att->id : NULL;
+}
+
+static void rate_fill(const struct detector *d, const struct rate_ent *e, struct det_rate *r)
+{
+	uint32_t hi = (e->key & RK_HD_MASK) >> 1;
+
+	memset(r, 0, sizeof(*r));
+	r->addr = d->hosts[hi].addr;
+	r->hg = host_group(d->hosts[hi].netv);
+	r->dir = e->key & 1;
+	r->pps = e->pkts;
+	r->bps = (double)e->bytes * 8;
+	r->flows = e->flows;
+	r->tcp_pps = e->tcp;
+	r->udp_pps = e->udp;
+	r->icmp_pps = e->icmp;
+}
+
+struct topc {
+	uint64_t v;
+	uint32_t key; /* host index << 1 | dir: equal values go to the lower */
+	uint32_t ent;
+};
+
+/* a ranks above b */
+static bool top_above(const struct topc *a, const struct topc *b)
+{
+	return a->v > b->v || (a->v == b->v && a->key < b->key);
+}
+
+/* Offers c to a min-heap of the best DET_TOP_MAX (the root is the lowest kept). */
+static void heap_offer(struct topc *h, unsigned *n, struct topc c)
+{
+	unsigned i;
+
+	if (*n < DET_TOP_MAX) {
+		for (i = (*n)++; i && top_above(&h[(i - 1) / 2], &c); i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i] = c;
+		return;
+	}
+	if (!top_above(&c, &h[0]))
+		return;
+	for (i = 0;;) {
+		unsigned l = 2 * i + 1, m = l;
+		if (l >= DET_TOP_MAX)
+			break;
+		if (l + 1 < DET_TOP_MAX && top_above(&h[l], &h[l + 1]))
+			m = l + 1;
+		if (!top_above(&c, &h[m]))
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	h[i] = c;
+}
+
+static int cmp_topc(const void *a, const void *b)
+{
+	return top_above(a, b) ? -1 : top_above(b, a) ? 1 : 0;
+}
+
+/* The top lists of the second that just completed (rt[!rt_cur]): one pass with a min-heap of
+ * DET_TOP_MAX per (direction, metric), then 100 sorted. */
+static void top_compute(struct detector *d)
+{
+	const struct ratetab *t = &d->rt[!d->rt_cur];
+	struct topc heap[DIR__COUNT][DET__METRICS][DET_TOP_MAX];
+	unsigned n[DIR__COUNT][DET__METRICS] = {{0}};
+
+	for (uint32_t k = 0; k < t->n; k++) {
+		const struct rate_ent *e = &t->e[k];
+		uint32_t key = e->key & RK_HD_MASK;
+		unsigned dir = key & 1;
+		uint64_t v[DET__METRICS] = {e->pkts, e->bytes, e->flows};
+		for (int m = 0; m < DET__METRICS; m++)
+			if (v[m])
+				heap_offer(heap[dir][m], &n[dir][m], (struct topc){v[m], key, k});
+	}
+	for (int dir = 0; dir < DIR__COUNT; dir++)
+		for (int m = 0; m < DET__METRICS; m++) {
+			qsort(heap[dir][m], n[dir][m], sizeof(struct topc), cmp_topc);
+			for (unsigned i = 0; i < n[dir][m]; i++)
+				rate_fill(d, &t->e[heap[dir][m][i].ent], &d->top[dir][m][i]);
+			d->n_top[dir][m] = n[dir][m];
+		}
+}
+
+/* Appends the second that just completed to the charts' ring. */
+static void hist_push(struct detector *d)
+{
+	if (d->hist_n && d->rs_sec <= d->hist_ts[(d->hist_pos + DET_HIST_SECS - 1) % DET_HIST_SECS])
+		d->hist_n = 0; /* the clock went back: the charts start over */
+	uint32_t p = d->hist_pos;
+	d->hist_ts[p] = d->rs_sec;
+	for (unsigned s = 0; s < d->n_series; s++)
+		memcpy(d->hist[s][p], d->cur_ser[s], sizeof(d->cur_ser[s]));
+	d->hist_pos = (p + 1) % DET_HIST_SECS;
+	if (d->hist_n < DET_HIST_SECS)
+		d->hist_n++;
+}
+
+/* Ends the second filling: when complete it becomes the last complete second (top lists, charts),
+ * else it is dropped. */
+static void second_close(struct detector *d)
+{
+	if (d->rs_complete) {
+		d->rt_cur = !d->rt_cur;
+		top_compute(d);
+		hist_push(d);
+	}
+	rt_clear(&d->rt[d->rt_cur]);
+	memset(d->cur_ser, 0, sizeof(d->cur_ser));
+	d->rs_open = false;
+}
+
+/* At the start of a tick: the tick's traffic belongs to the second its start lies in. */
+static void second_begin(struct detector *d)
+{
+	uint64_t start = d->now_ns >= TICK_NS ? d->now_ns - TICK_NS : 0, sec = start / NS_SEC;
+
+	if (d->rs_open && d->rs_sec != sec) {
+		/* the clock jumped: drop the second as incomplete */
+		d->rs_complete = false;
+		second_close(d);
+	}
+	if (!d->rs_open) {
+		d->rs_open = true;
+		d->rs_sec = sec;
+		/* complete only if the detector ran its first tick */
+		d->rs_complete = start - sec * NS_SEC < TICK_NS;
+	}
+}
+
+/* At the end of a tick: the second is over when the next tick starts in another one. */
+static void second_end(struct detector *d)
+{
+	if (d->rs_open && d->now_ns / NS_SEC != d->rs_sec)
+		second_close(d);
+}
+
 /* ---- merging shards ---- */
 
 static void merge_entry(struct detector *d, const struct tick_ent *e)
@@ -642,9 +1043,10 @@ static void merge_entry(struct detector *d, const struct tick_ent *e)
 		win_add(&d->groups[hg].w[e->dir], e->c);
 
 	struct host *h = host_find(d, &e->addr, true);
+	uint32_t hi = h ? (uint32_t)(h - d->hosts) : NONE;
+	rates_add(d, e, hg, hi);
 	if (!h)
 		return;
-	uint32_t hi = (uint32_t)(h - d->hosts);
 	h->netv = (h->netv & ~NETV_LPM_BITS) | e->netv;
 	h->last_tick = (uint32_t)d->tick;
 	for (int c = 0; c < C__STORED; c++)
@@ -890,10 +1292,12 @@ void det_tick(struct detector *d, uint64_t now_ns)
 			for (int dir = 0; dir < DIR__COUNT; dir++)
 				win_advance(&d->groups[g].w[dir]);
 
+	second_begin(d);
 	for (int i = 0; i < d->n_shards; i++) {
 		merge_shard(d, i);
 		drain_feed(d, i);
 	}
+	second_end(d);
 
 	for (uint32_t n = 0; n < d->hot_hw; n++)
 		if (d->hot[n].used)
@@ -1000,6 +1404,76 @@ fail:
 	return NULL;
 }
 
+static uint32_t merge_set(uint32_t old, void *arg)
+{
+	(void)old;
+	return (uint32_t)(uintptr_t)arg;
+}
+
+/* The charts' table: network index + 1 for the first DET_MAX_SERIES - 1 networks, inserted
+ * shortest first so a host belongs to the longest prefix covering it. Later networks are left
+ * out, so their hosts count in an earlier network that covers them, if any. */
+static struct lpm *build_netlpm(const struct conf *c, unsigned *n_series, char *err, size_t errlen)
+{
+	size_t n = c->n_networks < DET_MAX_SERIES - 1 ? c->n_networks : DET_MAX_SERIES - 1;
+	size_t ord[DET_MAX_SERIES];
+	struct lpm *t = calloc(1, sizeof(*t));
+
+	if (!t || lpm_init(t, 1u << 16) < 0) {
+		free(t);
+		snprintf(err, errlen, "out of memory building the networks table");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		for (; k && c->networks[ord[k - 1]].plen > c->networks[i].plen; k--)
+			ord[k] = ord[k - 1];
+		ord[k] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct prefix *p = &c->networks[ord[i]];
+		if (lpm_insert(t, &p->addr, p->plen, merge_set, (void *)(uintptr_t)(ord[i] + 1)) <
+		    0) {
+			snprintf(err, errlen, "out of memory building the networks table");
+			lpm_free(t);
+			free(t);
+			return NULL;
+		}
+	}
+	*n_series = (unsigned)n + 1;
+	return t;
+}
+
+/* Whether two configs give the same chart series. */
+static bool same_series(const struct conf *a, const struct conf *b)
+{
+	size_t n = a->n_networks < DET_MAX_SERIES - 1 ? a->n_networks : DET_MAX_SERIES - 1;
+	size_t m = b->n_networks < DET_MAX_SERIES - 1 ? b->n_networks : DET_MAX_SERIES - 1;
+
+	if (n != m)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (a->networks[i].plen != b->networks[i].plen ||
+		    !maddr_eq(&a->networks[i].addr, &b->networks[i].addr))
+			return false;
+	return true;
+}
+
+/* Group totals for config c: kept by name from the current config (d->conf, d->gtot). */
+static struct gtot *remap_gtot(const struct detector *d, const struct conf *c)
+{
+	struct gtot *g = calloc(c->n_hostgroups + 1, sizeof(*g));
+
+	if (!g || !d->gtot)
+		return g;
+	g[0] = d->gtot[0];
+	for (size_t i = 0; i < c->n_hostgroups; i++)
+		for (size_t o = 0; o < d->n_groups; o++)
+			if (strcmp(d->conf->hostgroups[o].name, c->hostgroups[i].name) == 0)
+				g[i + 1] = d->gtot[o + 1];
+	return g;
+}
+
 static int setup_groups(struct detector *d, const struct conf *c, char *err, size_t errlen)
 {
 	struct group *g = calloc(c->n_hostgroups ? c->n_hostgroups : 1, sizeof(*g));
@@ -1053,7 +1527,13 @@ struct detector *det_new(const struct conf *c, uint64_t seed, char *err, size_t 
 	d->conf = c;
 	sipkey_init(&d->key, seed);
 	json_init(&d->j);
+	if (c->limits.max_hosts > 1u << (RK_SERIES_SHIFT - 1)) {
+		snprintf(err, errlen, "limits.max_hosts: at most %u", 1u << (RK_SERIES_SHIFT - 1));
+		goto fail;
+	}
 	d->n_hosts_cap = c->limits.max_hosts;
+	d->st.hosts_cap = c->limits.max_hosts;
+	d->st.hot_cap = c->limits.max_hot;
 	while (slots < d->n_hosts_cap * 2)
 		slots <<= 1;
 	d->idx = calloc(slots, sizeof(*d->idx));
@@ -1066,10 +1546,19 @@ struct detector *det_new(const struct conf *c, uint64_t seed, char *err, size_t 
 	d->hotmap = calloc(slots, sizeof(*d->hotmap));
 	d->hotmap_mask = slots - 1;
 	d->free_host = d->free_hot = NONE;
-	if (!d->idx || !d->hosts || !d->hot || !d->hotmap)
+	/* the rate tables hold at most every (host, dir) pair the host table can */
+	for (d->rt_max_slots = RT_MIN_SLOTS; d->rt_max_slots / 4 * 3 < 2 * d->n_hosts_cap;)
+		d->rt_max_slots <<= 1;
+	d->hist = calloc(DET_MAX_SERIES, sizeof(*d->hist));
+	d->gtot = calloc(c->n_hostgroups + 1, sizeof(*d->gtot));
+	if (!d->idx || !d->hosts || !d->hot || !d->hotmap || !d->hist || !d->gtot ||
+	    rt_resize(&d->rt[0], RT_MIN_SLOTS) < 0 || rt_resize(&d->rt[1], RT_MIN_SLOTS) < 0)
 		goto oom;
 	d->lpm = build_lpm(c, err, errlen);
 	if (!d->lpm)
+		goto fail;
+	d->netlpm = build_netlpm(c, &d->n_series, err, errlen);
+	if (!d->netlpm)
 		goto fail;
 	if (setup_groups(d, c, err, errlen) < 0)
 		goto fail;
@@ -1092,16 +1581,33 @@ int det_reload(struct detector *d, const struct conf *c, char *err, size_t errle
 		snprintf(err, errlen, "limits.max_hosts and limits.max_hot change only on restart");
 		return -1;
 	}
+	unsigned n_series;
 	struct lpm *t = build_lpm(c, err, errlen);
-	if (!t)
-		return -1;
-	if (setup_groups(d, c, err, errlen) < 0) {
-		lpm_free(t);
-		free(t);
+	struct lpm *nt = t ? build_netlpm(c, &n_series, err, errlen) : NULL;
+	struct gtot *gt = nt ? remap_gtot(d, c) : NULL;
+	if (nt && !gt)
+		snprintf(err, errlen, "out of memory");
+	if (!gt || setup_groups(d, c, err, errlen) < 0) {
+		free(gt);
+		for (int i = 0; i < 2; i++) {
+			struct lpm *x = i ? nt : t;
+			if (x)
+				lpm_free(x);
+			free(x);
+		}
 		return -1;
 	}
 	retire(d, d->lpm, NULL);
 	d->lpm = t;
+	free(d->gtot);
+	d->gtot = gt;
+	/* new networks: their series start with the first second wholly under them */
+	if (!same_series(d->conf, c))
+		d->net_since = (d->now_ns + NS_SEC - 1) / NS_SEC;
+	lpm_free(d->netlpm);
+	free(d->netlpm);
+	d->netlpm = nt;
+	d->n_series = n_series;
 	d->conf = c;
 	/* attacks keep pointers to their thresholds: point them at the new config */
 	for (uint32_t n = 0; n < d->hot_hw; n++) {
@@ -1150,6 +1656,164 @@ const struct det_stats *det_stats(const struct detector *d)
 	return &d->st;
 }
 
+/* ---- live numbers ---- */
+
+unsigned det_top(const struct detector *d, enum det_metric by, enum dir dir, struct det_rate *out,
+		 unsigned n)
+{
+	if ((unsigned)by >= DET__METRICS || (unsigned)dir >= DIR__COUNT)
+		return 0;
+	if (n > d->n_top[dir][by])
+		n = d->n_top[dir][by];
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = d->top[dir][by][i];
+		uint32_t hi = host_lookup(d, &out[i].addr, NULL);
+		if (hi != NONE)
+			out[i].attack = attack_of(d, hi, (uint8_t)dir);
+	}
+	return n;
+}
+
+int det_host(const struct detector *d, const struct maddr *a, struct det_host_info *out)
+{
+	uint32_t hi = host_lookup(d, a, NULL);
+
+	if (hi == NONE)
+		return -1;
+	const struct host *h = &d->hosts[hi];
+	memset(out, 0, sizeof(*out));
+	out->addr = h->addr;
+	out->hg = host_group(h->netv);
+	out->protected_ = h->netv & NETV_PROTECTED;
+	out->whitelisted = h->netv & NETV_WHITELIST;
+	for (uint8_t dir = 0; dir < DIR__COUNT; dir++) {
+		const uint64_t *c = h->c[dir];
+		out->hot[dir] = h->netv & HOST_HOT(dir);
+		const struct rate_ent *e = rt_find(&d->rt[!d->rt_cur], hi, dir);
+		if (e) {
+			rate_fill(d, e, &out->rate[dir]);
+		} else {
+			out->rate[dir].addr = h->addr;
+			out->rate[dir].hg = out->hg;
+			out->rate[dir].dir = dir;
+		}
+		out->rate[dir].attack = attack_of(d, hi, dir);
+		out->pkts[dir] = c[C_PKTS];
+		out->bytes[dir] = c[C_BYTES];
+		memcpy(out->c[dir], c, sizeof(h->c[dir]));
+		out->c[dir][C_OTHER_P] = c[C_PKTS] - c[C_TCP_P] - c[C_UDP_P] - c[C_ICMP_P];
+		out->c[dir][C_OTHER_B] = c[C_BYTES] - c[C_TCP_B] - c[C_UDP_B] - c[C_ICMP_B];
+	}
+	out->idle = (uint32_t)((uint32_t)d->tick - h->last_tick) * (TICK_NS / 1e9);
+	return 0;
+}
+
+static int cmp_attack(const void *a, const void *b)
+{
+	const struct attack *x = *(const struct attack *const *)a,
+			    *y = *(const struct attack *const *)b;
+	size_t lx = strlen(x->id), ly = strlen(y->id);
+
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	/* ids of one start are "SECONDS-SEQUENCE": the shorter sequence is the lower */
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+void det_attacks_json(struct detector *d, struct json *out)
+{
+	size_t n = 0, cap = d->st.attacks_active ? d->st.attacks_active : 1;
+	const struct attack **a = malloc(cap * sizeof(*a));
+
+	json_arr(out);
+	if (!a) {
+		out->oom = true;
+		json_aend(out);
+		return;
+	}
+	for (uint32_t k = 0; k < d->hot_hw; k++)
+		if (d->hot[k].used && d->hot[k].att && n < cap)
+			a[n++] = d->hot[k].att;
+	for (size_t g = 0; g < d->n_groups; g++)
+		for (int dir = 0; dir < DIR__COUNT; dir++)
+			if (d->groups[g].att[dir] && n < cap)
+				a[n++] = d->groups[g].att[dir];
+	qsort(a, n, sizeof(*a), cmp_attack);
+	for (size_t i = 0; i < n; i++) {
+		json_obj(out);
+		attack_members(d, out, a[i], EV_ATTACK_UPDATE);
+		json_key(out, "active");
+		json_bool(out, true);
+		json_end(out);
+	}
+	json_aend(out);
+	free(a);
+}
+
+void det_traffic_json(const struct detector *d, unsigned seconds, struct json *out)
+{
+	static const char *const metric[2] = {"pps", "bps"};
+	uint32_t n = seconds < d->hist_n ? seconds : d->hist_n;
+	uint32_t first = (d->hist_pos + DET_HIST_SECS - n) % DET_HIST_SECS;
+	char buf[MADDR_STRLEN + 8];
+
+	json_key(out, "interval");
+	json_u64(out, 1);
+	json_key(out, "series");
+	json_arr(out);
+	json_str(out, "all");
+	for (unsigned s = 1; s < d->n_series; s++) {
+		const struct prefix *p = &d->conf->networks[s - 1];
+		json_str(out, prefix_str(&p->addr, p->plen, buf, sizeof(buf)));
+	}
+	json_aend(out);
+	json_key(out, "ts");
+	json_arr(out);
+	for (uint32_t i = 0; i < n; i++)
+		json_u64(out, d->hist_ts[(first + i) % DET_HIST_SECS]);
+	json_aend(out);
+	for (int dir = 0; dir < DIR__COUNT; dir++) {
+		json_key(out, conf_dir_name((enum dir)dir));
+		json_obj(out);
+		for (int m = 0; m < 2; m++) {
+			json_key(out, metric[m]);
+			json_arr(out);
+			for (unsigned s = 0; s < d->n_series; s++) {
+				json_arr(out);
+				for (uint32_t i = 0; i < n; i++) {
+					uint32_t p = (first + i) % DET_HIST_SECS;
+					if (s && d->hist_ts[p] < d->net_since)
+						json_null(out);
+					else
+						json_u64(out, d->hist[s][p][dir][m] * (m ? 8 : 1));
+				}
+				json_aend(out);
+			}
+			json_aend(out);
+		}
+		json_end(out);
+	}
+}
+
+const struct det_totals *det_totals(const struct detector *d)
+{
+	return &d->tot;
+}
+
+int det_group_totals(const struct detector *d, int hg, uint64_t pkts[DIR__COUNT],
+		     uint64_t bytes[DIR__COUNT])
+{
+	if (hg < -1 || hg >= (int)d->n_groups)
+		return -1;
+	for (int dir = 0; dir < DIR__COUNT; dir++) {
+		pkts[dir] = d->gtot[hg + 1].pkts[dir];
+		bytes[dir] = d->gtot[hg + 1].bytes[dir];
+	}
+	return 0;
+}
+
 void det_free(struct detector *d)
 {
 	if (!d)
@@ -1165,10 +1829,16 @@ void det_free(struct detector *d)
 		}
 	d->n_shards = 0;
 	free_retired(d);
-	if (d->lpm) {
-		lpm_free(d->lpm);
-		free(d->lpm);
+	for (int i = 0; i < 2; i++) {
+		struct lpm *x = i ? d->netlpm : d->lpm;
+		if (x)
+			lpm_free(x);
+		free(x);
+		free(d->rt[i].idx);
+		free(d->rt[i].e);
 	}
+	free(d->hist);
+	free(d->gtot);
 	hotset_free(d->hotset);
 	free(d->groups);
 	free(d->hosts);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/conf.h"
+#include "core/json.h"
 #include "core/siphash.h"
 #include "detect/account.h"
 #include "detect/vector.h"
@@ -63,6 +64,8 @@ struct det_stats {
 	uint64_t attacks_total;
 	uint64_t shard_lag; /* ticks a shard did not ack in time (its counts move to later) */
 	uint64_t feed_samples;
+	uint64_t hosts_cap; /* limits.max_hosts: hosts / hosts_cap is the host table's fill */
+	uint64_t hot_cap;   /* limits.max_hot */
 };
 
 struct detector;
@@ -96,6 +99,81 @@ void det_tick(struct detector *d, uint64_t now_ns);
 uint64_t det_drain(struct detector *d, uint64_t now_ns);
 
 const struct det_stats *det_stats(const struct detector *d);
+
+/* ---- live numbers for the operator surface (HTTP API, dashboard, metrics, moatctl top) ----
+ *
+ * Everything below reads the detector's state: call it on the detector's thread (between ticks),
+ * like det_tick. Seconds are the clock's own (unix seconds; ticks are 100 ms boundaries of the
+ * clock, so a second is the 10 ticks whose traffic lies in it, which is also the second the
+ * workers' distinct-flow filter counts in). A second is complete when the detector ran all of its
+ * ticks: the partial second the detector started in is left out everywhere. */
+
+enum det_metric { DET_PPS = 0, DET_BPS, DET_FLOWS, DET__METRICS };
+#define DET_TOP_MAX    100
+#define DET_HIST_SECS  600
+#define DET_MAX_SERIES 33
+
+/* A host's rates over the last complete second in one direction. */
+struct det_rate {
+	struct maddr addr;
+	int hg; /* hostgroup index, -1 none */
+	uint8_t dir;
+	double pps, bps, flows; /* bps in bits per second */
+	double tcp_pps, udp_pps, icmp_pps;
+	const char *attack; /* id of the active attack on (addr, dir), NULL none (valid until the
+			       next det_tick) */
+};
+
+/* The top n (at most DET_TOP_MAX) hosts of the last complete second by `by` in direction dir,
+ * highest first; hosts with 0 of that metric are left out. Returns how many were written.
+ * The lists are computed once a second; equal values are ordered by the detector's host index
+ * (stable from second to second while the hosts stay tracked). */
+unsigned det_top(const struct detector *d, enum det_metric by, enum dir dir, struct det_rate *out,
+		 unsigned n);
+
+struct det_host_info {
+	struct maddr addr;
+	int hg;
+	bool protected_, whitelisted, hot[DIR__COUNT];
+	struct det_rate rate[DIR__COUNT]; /* last complete second (zero when idle in it) */
+	uint64_t pkts[DIR__COUNT], bytes[DIR__COUNT]; /* cumulative since the host was first seen */
+	uint64_t c[DIR__COUNT][C__COUNT];	      /* every cumulative counter */
+	double idle; /* seconds since its last packet (to the tick: 0 = seen in the last tick) */
+};
+/* Returns 0 and fills out, or -1 when the host is not tracked. */
+int det_host(const struct detector *d, const struct maddr *a, struct det_host_info *out);
+
+/* Active attacks as a JSON array: each element is the same object an attack_update event line
+ * carries (same members, in the same order, without "event"), plus "active": true. Ordered by
+ * start time. */
+void det_attacks_json(struct detector *d, struct json *out);
+
+/* The last `seconds` (at most DET_HIST_SECS) complete seconds of traffic, columnar, for uPlot:
+ * {"interval":1,"series":["all","198.51.100.0/24",...],"ts":[unix seconds...],
+ *  "incoming":{"pps":[[...series 0...],[...series 1...]],"bps":[[...],...]},"outgoing":{same}}
+ * (written as members of the object being built: the caller has opened it). Seconds before the
+ * detector started are left out. ts is the start of each second; values are integers (packets
+ * and bits in that second).
+ * Series 0 ("all") is every (host, direction) merged, including hosts the host table refused;
+ * series 1..k are conf->networks in config order (at most DET_MAX_SERIES - 1; later networks
+ * count only in "all"). A host counts in the one network with the longest prefix covering it, so
+ * overlapping networks do not count twice and the series add up to "all". When a reload changes
+ * the networks, series 1..k restart: their values for seconds before the reload are null (a gap
+ * in uPlot), "all" keeps its history. */
+void det_traffic_json(const struct detector *d, unsigned seconds, struct json *out);
+
+struct det_totals {
+	uint64_t pkts[DIR__COUNT][4], bytes[DIR__COUNT][4]; /* tcp, udp, icmp, other */
+};
+/* Cumulative packets and bytes since start, every (host, direction) merged. */
+const struct det_totals *det_totals(const struct detector *d);
+/* Cumulative packets and bytes of hostgroup hg (-1: hosts in no hostgroup). Returns 0, or -1 for
+ * an unknown index. Indexes are those of the current config. A reload keeps a hostgroup's totals
+ * under its name (its index may change with the config's order); a hostgroup the reload adds
+ * starts at 0, one it removes loses its totals. The traffic of the tick in progress at a reload
+ * was looked up in the old prefix table by the workers and counts under its old index. */
+int det_group_totals(const struct detector *d, int hg, uint64_t pkts[DIR__COUNT],
+		     uint64_t bytes[DIR__COUNT]);
 
 /* Bytes of memory per tracked host (host table and index), for the benchmark. */
 size_t det_host_bytes(void);

@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "core/conf.h"
+#include "core/jparse.h"
 #include "core/json.h"
 #include "core/log.h"
 

@@ -302,7 +302,7 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 			     cut(url, 100), url);
 	const char *p = url + strlen(V1);
 
-	/* split the rest into at most 4 segments */
+	/* split the rest into at most 5 segments */
 	const char *seg[5];
 	size_t sl[5];
 	int ns = 0;
@@ -389,7 +389,9 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 			char *end;
 			errno = 0;
 			double t = strtod(before, &end);
-			if (!*before || *end || errno || !isfinite(t) || t < 0 || t > 1e11)
+			/* digits and at most one point: no sign, space, hex or exponent */
+			if (!*before || *end || errno || !isfinite(t) || t < 0 || t > 1e11 ||
+			    strspn(before, "0123456789.") != strlen(before) || before[0] == '.')
 				return failf(err, errlen, 400,
 					     "before: expected unix seconds, got '%.*s'",
 					     cut(before, 32), before);
@@ -487,6 +489,7 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 	if ((ns == 1 && SEG(0, "reload")) || (ns == 2 && SEG(0, "config") && SEG(1, "check"))) {
 		if (!is(method, "POST"))
 			return not_allowed(r, "POST", method, err, errlen);
+		r->auth = API_WRITE; /* a refusal of its body too: only to those with the token */
 		if ((rc = check_params(params, pctx, none, err, errlen)))
 			return rc;
 		if (body_len) {
@@ -498,7 +501,6 @@ int api_route(const char *method, const char *url, api_param_fn pfn, api_params_
 				return failf(err, errlen, 400,
 					     "this route takes no body (or an empty object {})");
 		}
-		r->auth = API_WRITE;
 		if (ns == 1) {
 			args(r, &used, "reload");
 		} else {

@@ -309,7 +309,8 @@ static void test_history(void)
 	rc = go("GET", "/api/v1/history", "limit=0", NULL);
 	REFUSED(rc, 400, "limit", "'0'");
 
-	static const char *const bad_before[] = {"-1", "nan", "inf", "", "abc", "1e12", "5s"};
+	static const char *const bad_before[] = {"-1", "nan", "inf", "",     "abc", "1e12",
+						 "5s", "+5",  " 5",  "0x10", "1e3", ".5"};
 	for (size_t i = 0; i < sizeof(bad_before) / sizeof(bad_before[0]); i++) {
 		char q[64], quoted[64];
 		snprintf(q, sizeof(q), "before=%s", bad_before[i]);
@@ -553,6 +554,7 @@ static void test_bodies(void)
 	for (size_t i = 0; i < sizeof(not_empty) / sizeof(not_empty[0]); i++) {
 		rc = go("POST", "/api/v1/reload", NULL, not_empty[i]);
 		REFUSED(rc, 400, "this route takes no body");
+		CHECK_EQ(R.auth, API_WRITE); /* refused only to those with the token */
 		rc = go("POST", "/api/v1/config/check", NULL, not_empty[i]);
 		REFUSED(rc, 400, "this route takes no body");
 	}

@@ -783,8 +783,8 @@ static void show_config(const struct jval *r)
 /* attacks: the active attacks, one row each */
 static void show_attacks(const struct jval *r)
 {
-	static const char *head[] = {"ID",  "TARGET", "DIR",	  "TYPE",     "PPS",
-				     "BPS", "PEAK",   "PEAK BPS", "DURATION", "MITIGATIONS"};
+	static const char *head[] = {"ID",  "TARGET",	"DIR",	    "TYPE",	"PPS",
+				     "BPS", "PEAK PPS", "PEAK BPS", "DURATION", "MITIGATIONS"};
 	static const bool right[] = {false, false, false, false, true,
 				     true,  true,  true,  true,	 false};
 	const struct jval *a = jv_get(r, "attacks");
@@ -865,8 +865,8 @@ static void show_host(const struct jval *r)
 	static const struct {
 		const char *key, *label;
 		enum kind k;
-	} rows[] = {{"hot", "hot", K_YESNO},	   {"pps", "rate", K_PPS},
-		    {"bps", "bits", K_BPS},	   {"flows", "flows", K_COUNT},
+	} rows[] = {{"hot", "hot", K_YESNO},	   {"pps", "pps", K_PPS},
+		    {"bps", "bps", K_BPS},	   {"flows", "flows", K_COUNT},
 		    {"tcp_pps", "tcp", K_SHARE},   {"udp_pps", "udp", K_SHARE},
 		    {"icmp_pps", "icmp", K_SHARE}, {"packets", "packets", K_COUNT},
 		    {"bytes", "bytes", K_BYTES},   {"attack", "attack", K_STR}};
@@ -1020,31 +1020,55 @@ static void show_mitigations(const struct jval *r)
 	}
 }
 
-/* A bar chart of vals (ts the times of the points) on a few lines of text: up to 60 columns, a
- * column the highest value of the points it stands for. */
+/* A bar chart of vals over time (ts the times of the points) on a few lines of text: up to 60
+ * columns, each the highest value of the points in its time slot, or when it has none the value
+ * of the last point before it (a rate holds until the next point says otherwise). Without usable
+ * times, a column per point (or group of points). */
 static void chart(const char *title, const struct jval *ts, const struct jval *vals,
 		  const char *unit)
 {
 	enum { H = 6, WMAX = 60 };
-	double col[WMAX], max = 0;
-	size_t n = jv_type(vals) == J_ARR ? jv_len(vals) : 0, w = n < WMAX ? n : WMAX;
+	double col[WMAX], max = 0, held = 0;
+	size_t n = jv_type(vals) == J_ARR ? jv_len(vals) : 0, w, next = 0;
 
 	if (!n)
 		return;
+	double t0 = jv_num(jv_at(ts, 0)), span = jv_num(jv_at(ts, n - 1)) - t0;
+	bool bytime = jv_len(ts) == n && !isnan(span) && span > 0;
+	/* a column a second at least, a column a point when they are denser; at most WMAX */
+	w = bytime && span < WMAX - 1 && (size_t)ceil(span) + 1 > n ? (size_t)ceil(span) + 1 : n;
+	if (w > WMAX)
+		w = WMAX;
+	double step = bytime ? span / (double)(w - 1) : 0;
 	for (size_t c = 0; c < w; c++) {
-		double m = 0;
-		for (size_t i = c * n / w; i < (c + 1) * n / w; i++) {
-			double x = jv_num(jv_at(vals, i));
-			if (x > m)
-				m = x;
+		double m = -1;
+		if (bytime) {
+			double hi = t0 + ((double)c + 0.5) * step;
+			for (; next < n && jv_num(jv_at(ts, next)) < hi; next++) {
+				double x = jv_num(jv_at(vals, next));
+				if (x > m)
+					m = x;
+				held = x;
+			}
+			if (m < 0)
+				m = held;
+		} else {
+			for (size_t i = c * n / w; i < (c + 1) * n / w; i++) {
+				double x = jv_num(jv_at(vals, i));
+				if (x > m)
+					m = x;
+			}
 		}
 		col[c] = m;
 		if (m > max)
 			max = m;
 	}
+	if (bytime)
+		printf("  %s, a column every %.3g s\n", title, step);
+	else
+		printf("  %s\n", title);
 	char *top = fmt_si(max, unit, false);
 	int lw = (int)width(top);
-	printf("  %s\n", title);
 	for (int row = H; row >= 1; row--) {
 		char line[WMAX + 1];
 		size_t end = 0;
@@ -1060,13 +1084,14 @@ static void chart(const char *title, const struct jval *ts, const struct jval *v
 	for (size_t c = 0; c < w; c++)
 		putchar('-');
 	printf("\n");
-	char *t0 = fmt_time(jv_at(ts, 0), T_TIME), *t1 = fmt_time(jv_at(ts, n - 1), T_TIME);
-	if (w >= width(t0) + width(t1) + 1)
-		printf("  %*s  %s%*s%s\n", lw, "", t0, (int)(w - width(t0) - width(t1)), "", t1);
+	char *from = fmt_time(jv_at(ts, 0), T_TIME), *to = fmt_time(jv_at(ts, n - 1), T_TIME);
+	if (w >= width(from) + width(to) + 1)
+		printf("  %*s  %s%*s%s\n", lw, "", from, (int)(w - width(from) - width(to)), "",
+		       to);
 	else
-		printf("  %*s  %s\n", lw, "", t0);
-	free(t0);
-	free(t1);
+		printf("  %*s  %s\n", lw, "", from);
+	free(from);
+	free(to);
 	free(top);
 }
 
@@ -1612,7 +1637,7 @@ static void render_top(FILE *f, const struct jval *top, const struct jval *st, b
 		char *h = fmt_scalar(jv_get(st, "hosts")),
 		     *aa = fmt_scalar(jv_get(st, "attacks_active"));
 		char *at = fmt_scalar(jv_get(st, "attacks_total"));
-		fprintf(f, "moatd %s - %s up %s, %s hosts, attacks: %s active, %s in all\n", v,
+		fprintf(f, "moatd %s - %s up %s, hosts: %s, attacks: %s active, %s in all\n", v,
 			clock, u, h, aa, at);
 		free(v), free(u), free(h), free(aa), free(at);
 	} else {

@@ -780,6 +780,31 @@ static void show_config(const struct jval *r)
 	free(p);
 }
 
+/* The mitigations acting on an attack: "rule 3, route 1" from {"kind":"scrubber"|"bgp","id":N,...}
+ * objects; plain ids as they are; "-" for none. */
+static char *fmt_acting(const struct jval *a)
+{
+	struct sbuf b;
+	FILE *f = sb_open(&b);
+	size_t n = jv_type(a) == J_ARR ? jv_len(a) : 0;
+
+	if (!n)
+		fputs("-", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct jval *m = jv_at(a, i);
+		const char *kind = jv_str(jv_get(m, "kind"));
+		char *id = fmt_scalar(jv_type(m) == J_OBJ ? jv_get(m, "id") : m);
+		fprintf(f, "%s%s%s", i ? ", " : "",
+			!kind			    ? ""
+			: !strcmp(kind, "scrubber") ? "rule "
+			: !strcmp(kind, "bgp")	    ? "route "
+						    : "",
+			id);
+		free(id);
+	}
+	return sb_done(&b);
+}
+
 /* attacks: the active attacks, one row each */
 static void show_attacks(const struct jval *r)
 {
@@ -811,7 +836,7 @@ static void show_attacks(const struct jval *r)
 		row[6] = fmt_pps(jv_get(x, "peak_pps"), true);
 		row[7] = fmt_bps(jv_get(x, "peak_bps"), true);
 		row[8] = fmt_duration(jv_get(x, "duration"));
-		row[9] = fmt_list(jv_get(x, "mitigations"), ",");
+		row[9] = fmt_acting(jv_get(x, "mitigations"));
 	}
 	table_print(stdout, &t, 0);
 	table_free(&t);

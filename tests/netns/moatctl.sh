@@ -7,11 +7,12 @@
 #
 # Asserts: health answers; top (twice, one second apart, not on a terminal) lists the flooded host
 # first, marked as under attack, at the rate sent in the last complete second (within 15%); top
-# --json parses, with the same host and rate; attacks shows the attack while it runs; host shows the target and refuses an
-# address moatd does not track (exit 1) or that is not one (exit 2); bad options exit 2 naming
-# the option; exporters on a moatd without collectors says so; after the flood, history lists
-# the attack as ended and attack ID reports its events and timeline; config check passes, and
-# fails with file:line:column once the file is broken; moatctl exits 3 once moatd is gone.
+# --json parses, with the same host and rate; attacks shows the attack while it runs; host shows
+# the target at the rate sent and refuses an address moatd does not track (exit 1) or that is not
+# one (exit 2); bad options exit 2 naming the option; exporters and mitigations on a moatd without
+# collectors, scrubber or BGP say so; after the flood, history lists the attack as ended and
+# attack ID reports its events, vector and timeline; config check passes, and fails with
+# file:line:column once the file is broken; moatctl exits 3 once moatd is gone.
 . "$MOAT_ROOT/tests/replay/lib.sh"
 . "$MOAT_ROOT/tools/lab.sh"
 MOATCTL="${MOATCTL:-$MOAT_ROOT/build/asan/moatctl}"
@@ -95,6 +96,9 @@ done
 rc=$(rc_of exporters)
 check "exporters on a moatd without collectors says so (rc $rc): $(cat "$T/out")" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'no flow collectors' '$T/out'"
+rc=$(rc_of mitigations)
+check "mitigations on a moatd without scrubber or BGP says so (rc $rc): $(tr '\n' ' ' <"$T/out")" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^Scrubber rules: none, no scrubber configured' '$T/out' && grep -q '^BGP routes: none, no BGP configured' '$T/out'"
 rc=$(rc_of config check)
 check "config check passes (rc $rc): $(cat "$T/out")" \
 	sh -c "[ $rc -eq 0 ] && grep -q '$T/moat.yaml' '$T/out'"

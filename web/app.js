@@ -685,8 +685,10 @@
         h('span', { class: `badge ${a.direction}`, text: str(a.direction) }),
         state ? h('span', { class: `badge ${state}`, text: state }) : null,
         h('span', { class: 'crumb mono', text: str(a.id || id) }));
-      const t = a.thresholds && typeof a.thresholds === 'object' ? a.thresholds : {};
-      const rates = a.rates && typeof a.rates === 'object' ? a.rates : {};
+      // history's record has no limits or per-metric rates: its last attack event has them
+      const lastEv = arr(a.events).filter((e) => e && /^attack_/.test(e.event) && e.thresholds).pop() || {};
+      const t = [a.thresholds, lastEv.thresholds].find((x) => x && typeof x === 'object') || {};
+      const rates = active ? [a.rates, lastEv.rates].find((x) => x && typeof x === 'object') || {} : {};
       const thr = arr(a.thresholds_exceeded).map((k) => {
         const lim = t[k];
         const cur = rates[k];

@@ -768,8 +768,8 @@ static int cmd_top(struct daemon *m, int argc, char **argv, struct json *out, ch
 	json_str(out, by_names[by]);
 	json_key(out, "direction");
 	json_str(out, conf_dir_name(dir));
-	json_key(out, "ts");
-	json_u64(out, realtime_ns() / 1000000000ULL);
+	json_key(out, "ts"); /* the second the rates are of (its start) */
+	json_u64(out, det_last_second(m->det));
 	json_key(out, "hosts");
 	json_arr(out);
 	for (unsigned x = 0; x < k; x++) {

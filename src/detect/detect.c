@@ -1658,6 +1658,13 @@ const struct det_stats *det_stats(const struct detector *d)
 
 /* ---- live numbers ---- */
 
+uint64_t det_last_second(const struct detector *d)
+{
+	if (!d->hist_n)
+		return 0;
+	return d->hist_ts[(d->hist_pos + DET_HIST_SECS - 1) % DET_HIST_SECS];
+}
+
 unsigned det_top(const struct detector *d, enum det_metric by, enum dir dir, struct det_rate *out,
 		 unsigned n)
 {

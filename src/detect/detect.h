@@ -124,6 +124,10 @@ struct det_rate {
 			       next det_tick) */
 };
 
+/* The unix second (its start) that det_top, det_host's rates and the newest traffic point
+ * describe: the last complete second; 0 before the first one completed. */
+uint64_t det_last_second(const struct detector *d);
+
 /* The top n (at most DET_TOP_MAX) hosts of the last complete second by `by` in direction dir,
  * highest first; hosts with 0 of that metric are left out. Returns how many were written.
  * The lists are computed once a second; equal values are ordered by the detector's host index

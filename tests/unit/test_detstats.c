@@ -162,6 +162,13 @@ static void traffic_get(struct fx *f, unsigned secs, struct traffic *t)
 		fprintf(stderr, "traffic json: %s: %s\n", err, t->j.buf);
 	CHECK(t->doc != NULL);
 	t->root = t->doc ? jdoc_root(t->doc) : NULL;
+	/* det_last_second is the newest second the charts have */
+	const struct jval *ts = jv_get(t->root, "ts");
+	uint64_t last = 0;
+	if (jv_len(ts))
+		jv_uint(jv_at(ts, jv_len(ts) - 1), &last);
+	if (secs >= 1)
+		CHECK_EQ(det_last_second(f->d), last);
 }
 
 static void traffic_free(struct traffic *t)

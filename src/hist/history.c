@@ -239,9 +239,10 @@ static void bind_count(sqlite3_stmt *s, int i, const struct jval *v)
 		bind_real(s, i, jv_num(v));
 }
 
-/* A double, exactly as read back: integers as integers, others with the fewest decimals that
- * read back to the same double. Values past 1e60 (never a rate or a counter: the writer's
- * buffer would not hold their digits) become null; returns false then. */
+/* A double as read back: integers as integers, others with the fewest decimals (at most 17)
+ * that read back to the same double; only what lies below 10^-17 is lost. Values past 1e60
+ * (never a rate or a counter: the writer's buffer would not hold their digits) become null;
+ * returns false then. */
 static bool put_dbl(struct json *j, double v)
 {
 	if (!isfinite(v)) {
@@ -253,10 +254,23 @@ static bool put_dbl(struct json *j, double v)
 		return true;
 	}
 	if (fabs(v) < 1e17) {
+		/* the fewest decimals: r / 10^dec (r below 2^52, both exact, the quotient correctly
+		 * rounded) is what strtod makes of the decimal r * 10^-dec, and %.*f prints that
+		 * decimal; checked by arithmetic, not by printing and reading back */
+		static const double p10[] = {1e0, 1e1,	1e2,  1e3,  1e4,  1e5,	1e6,  1e7,  1e8,
+					     1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
 		int dec = 1;
-		for (char b[64]; dec < 17; dec++) {
-			snprintf(b, sizeof(b), "%.*f", dec, v);
-			if (strtod(b, NULL) == v)
+		for (; dec < 17; dec++) {
+			double r = nearbyint(v * p10[dec]);
+			if (fabs(r) >= 4503599627370496.0) { /* 2^52: print and read back */
+				for (char b[64]; dec < 17; dec++) {
+					snprintf(b, sizeof(b), "%.*f", dec, v);
+					if (strtod(b, NULL) == v)
+						break;
+				}
+				break;
+			}
+			if (r / p10[dec] == v)
 				break;
 		}
 		json_dbl(j, v, dec);

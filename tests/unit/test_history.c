@@ -60,51 +60,66 @@ struct det {
 	double started;
 };
 
-/* One detector event as the detector writes it (struct attack + the JSON line). */
-static void det_ev(struct hist *h, const struct det *d, enum ev_kind k, uint64_t ts_ms, double pps,
-		   double bps, double peak_pps, double peak_bps, uint64_t pkts, uint64_t bytes,
-		   const char *thr, const char *vec)
+/* One detector event as the detector writes it: the JSON line and the struct attack it is of. */
+struct evbuf {
+	char line[3072];
+	struct attack a;
+	struct event ev;
+};
+
+static void det_fmt(struct evbuf *b, const struct det *d, enum ev_kind k, uint64_t ts_ms,
+		    double pps, double bps, double peak_pps, double peak_bps, uint64_t pkts,
+		    uint64_t bytes, const char *thr, const char *vec)
 {
 	static const char *const kinds[] = {"attack_start", "attack_update", "attack_end"};
-	char line[4096];
-	struct attack a;
 	char hg[80];
 
 	if (d->hostgroup)
 		snprintf(hg, sizeof(hg), "\"%s\"", d->hostgroup);
 	else
 		snprintf(hg, sizeof(hg), "null");
-	int n = snprintf(line, sizeof(line),
-			 "{\"event\":\"%s\",\"ts\":%llu.%03llu,\"id\":\"%s\",\"target\":\"%s\","
-			 "\"scope\":\"%s\",\"hostgroup\":%s,\"direction\":\"incoming\","
-			 "\"type\":\"syn_flood\",\"pps\":%.0f,\"bps\":%.0f,\"peak_pps\":%.0f,"
-			 "\"peak_bps\":%.0f,\"thresholds_exceeded\":%s,\"rates\":{\"pps\":%.0f},"
-			 "\"thresholds\":{\"pps\":20000},\"started\":%.3f,\"duration\":%.1f,"
-			 "\"packets\":%llu,\"bytes\":%llu,\"vector\":%s}",
-			 kinds[k], (unsigned long long)(ts_ms / 1000),
-			 (unsigned long long)(ts_ms % 1000), d->id, d->target,
-			 d->group ? "hostgroup" : "host", hg, pps, bps, peak_pps, peak_bps, thr,
-			 pps, d->started, ts_ms / 1000.0 - d->started, (unsigned long long)pkts,
-			 (unsigned long long)bytes, vec ? vec : "null");
-	memset(&a, 0, sizeof(a));
-	snprintf(a.id, sizeof(a.id), "%s", d->id);
-	a.group = d->group;
-	a.hg = d->group ? 0 : -1;
-	a.pps = pps;
-	a.bps = bps;
-	a.peak_pps = peak_pps;
-	a.peak_bps = peak_bps;
-	a.pkts = pkts;
-	a.bytes = bytes;
-	a.start_ns = (uint64_t)llround(d->started * 1000) * 1000000ULL;
-	struct event ev = {.kind = k,
-			   .ts_ns = ts_ms * 1000000ULL,
-			   .a = &a,
-			   .target = d->target,
-			   .hostgroup = d->hostgroup,
-			   .json = line,
-			   .json_len = (size_t)n};
-	hist_event(h, &ev);
+	int n = snprintf(
+	    b->line, sizeof(b->line),
+	    "{\"event\":\"%s\",\"ts\":%llu.%03llu,\"id\":\"%s\",\"target\":\"%s\","
+	    "\"scope\":\"%s\",\"hostgroup\":%s,\"direction\":\"incoming\","
+	    "\"type\":\"syn_flood\",\"pps\":%.0f,\"bps\":%.0f,\"peak_pps\":%.0f,"
+	    "\"peak_bps\":%.0f,\"thresholds_exceeded\":%s,\"rates\":{\"pps\":%.0f,\"mbps\":%.3f,"
+	    "\"flows\":60017,\"tcp_pps\":97,\"udp_pps\":60003,\"icmp_pps\":3,\"syn_pps\":7,"
+	    "\"frag_pps\":0,\"tcp_mbps\":0.067,\"udp_mbps\":245.762,\"icmp_mbps\":0.002},"
+	    "\"thresholds\":{\"pps\":20000,\"mbps\":1000,\"syn_pps\":10000},\"started\":%.3f,"
+	    "\"duration\":%.1f,\"packets\":%llu,\"bytes\":%llu,\"vector\":%s}",
+	    kinds[k], (unsigned long long)(ts_ms / 1000), (unsigned long long)(ts_ms % 1000), d->id,
+	    d->target, d->group ? "hostgroup" : "host", hg, pps, bps, peak_pps, peak_bps, thr, pps,
+	    bps / 1e6, d->started, ts_ms / 1000.0 - d->started, (unsigned long long)pkts,
+	    (unsigned long long)bytes, vec ? vec : "null");
+	memset(&b->a, 0, sizeof(b->a));
+	snprintf(b->a.id, sizeof(b->a.id), "%s", d->id);
+	b->a.group = d->group;
+	b->a.hg = d->group ? 0 : -1;
+	b->a.pps = pps;
+	b->a.bps = bps;
+	b->a.peak_pps = peak_pps;
+	b->a.peak_bps = peak_bps;
+	b->a.pkts = pkts;
+	b->a.bytes = bytes;
+	b->a.start_ns = (uint64_t)llround(d->started * 1000) * 1000000ULL;
+	b->ev = (struct event){.kind = k,
+			       .ts_ns = ts_ms * 1000000ULL,
+			       .a = &b->a,
+			       .target = d->target,
+			       .hostgroup = d->hostgroup,
+			       .json = b->line,
+			       .json_len = n > 0 && (size_t)n < sizeof(b->line) ? (size_t)n : 0};
+}
+
+static void det_ev(struct hist *h, const struct det *d, enum ev_kind k, uint64_t ts_ms, double pps,
+		   double bps, double peak_pps, double peak_bps, uint64_t pkts, uint64_t bytes,
+		   const char *thr, const char *vec)
+{
+	struct evbuf b;
+
+	det_fmt(&b, d, k, ts_ms, pps, bps, peak_pps, peak_bps, pkts, bytes, thr, vec);
+	hist_event(h, &b.ev);
 }
 
 static void line(struct hist *h, const char *s)
@@ -633,6 +648,14 @@ static void test_filters(void)
 	CHECK(jv_bool(jv_get(jdoc_root(dd), "ok")) == 1);
 	CHECK_EQ(jv_len(jv_get(jdoc_root(dd), "attacks")), 1);
 	jdoc_free(dd);
+	json_reset(&j);
+	json_obj(&j);
+	len = j.len;
+	CHECK_EQ(sql_exec(path, "DROP TABLE attacks"), SQLITE_OK);
+	CHECK_EQ(hist_list_json(h, 10, 0, NULL, &j, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no such table: attacks") != NULL);
+	CHECK_EQ(j.len, len);
+	CHECK_EQ(j.depth, 1);
 	json_free(&j);
 	hist_close(h);
 }
@@ -871,6 +894,9 @@ static void test_malformed(void)
 	line(h, "{\"event\":\"attack_update\",\"ts\":1700000001.500,\"id\":\"1700000000-1\","
 		"\"target\":\"198.51.100.7\",\"pps\":60000,\"peak_pps\":60000,\"packets\":1e3,"
 		"\"bytes\":18446744073709551615,\"thresholds_exceeded\":[\"pps\",7,\"syn_pps\"]}");
+	/* without peaks, at a lower rate: the peaks stay */
+	line(h, "{\"event\":\"attack_update\",\"ts\":1700000002.500,\"id\":\"1700000000-1\","
+		"\"target\":\"198.51.100.7\",\"pps\":1000}");
 	hist_flush(h, 5000);
 	const struct jval *arr, *x;
 	struct jdoc *d = list(h, 10, 0, NULL, &arr);
@@ -878,7 +904,9 @@ static void test_malformed(void)
 	CHECK_EQ(jv_len(arr), 1);
 	CHECK_NUM(N(x, "packets"), 1000);
 	CHECK_NUM(N(x, "bytes"), 18446744073709551615.0); /* past int64: kept as REAL */
-	CHECK_NUM(N(x, "pps"), 60000);
+	CHECK_NUM(N(x, "pps"), 1000);
+	CHECK_NUM(N(x, "peak_pps"), 60000);
+	CHECK_NUM(N(x, "peak_bps"), 2e8);
 	x = jv_get(x, "thresholds_exceeded"); /* strings only, in the order first seen */
 	CHECK_EQ(jv_len(x), 2);
 	CHECK_STR(jv_str(jv_at(x, 0)), "syn_pps");
@@ -906,11 +934,196 @@ static void test_malformed(void)
 	d = attack(h, "1700000000-1", &x);
 	CHECK_EQ(st->damaged - dmg, 9);
 	const struct jval *evs = jv_get(x, "events");
-	CHECK_EQ(jv_len(evs), 2);
+	CHECK_EQ(jv_len(evs), 3);
 	CHECK(jv_type(jv_at(evs, 0)) == J_NULL);
 	CHECK_STR(S(jv_at(evs, 1), "event"), "attack_update");
-	CHECK_EQ(jv_len(jv_get(jv_get(x, "timeline"), "ts")), 1);
+	CHECK_EQ(jv_len(jv_get(jv_get(x, "timeline"), "ts")), 2);
+	CHECK(jv_type(jv_at(jv_get(jv_get(x, "timeline"), "bps"), 1)) == J_NULL); /* none given */
 	jdoc_free(d);
+	hist_close(h);
+}
+
+/* ---- numbers: what is stored is what comes back ---- */
+
+static void test_numbers(void)
+{
+	const char *path = tpath("numbers.db");
+	struct hist *h = open_ok(path, 0, 0);
+	if (!h)
+		return;
+	static const double v[] = {0.1,	       0.3,    1700000000.123, 123456.789012,
+				   1e-7,       0.9993, -42.5,	       1234567890123.4567,
+				   0.1 + 0.2,  1e20,   -9.5e18,	       18446744073709551615.0,
+				   1e15 + 0.5, 2.5e-3, 5e-324};
+	size_t n = sizeof(v) / sizeof(v[0]);
+	char l[2048];
+	int off = snprintf(l, sizeof(l),
+			   "{\"event\":\"attack_start\",\"ts\":1.5,\"id\":\"n-1\","
+			   "\"target\":\"198.51.100.1\",\"v\":[");
+	for (size_t i = 0; i < n; i++)
+		off += snprintf(l + off, sizeof(l) - (size_t)off, "%s%.17g", i ? "," : "", v[i]);
+	snprintf(l + off, sizeof(l) - (size_t)off, ",1e300,-7,18446744073709551615]}");
+	line(h, l);
+	hist_flush(h, 5000);
+	uint64_t dmg = hist_stats(h)->damaged;
+	const struct jval *a;
+	struct jdoc *d = attack(h, "n-1", &a);
+	const struct jval *back = jv_get(jv_at(jv_get(a, "events"), 0), "v");
+	CHECK_EQ(jv_len(back), n + 3);
+	for (size_t i = 0; i < n - 1; i++)
+		CHECK_NUM(jv_num(jv_at(back, i)), v[i]);
+	CHECK_NUM(jv_num(jv_at(back, n - 1)), 0); /* below 10^-17 */
+	CHECK(jv_type(jv_at(back, n)) == J_NULL); /* past 1e60 */
+	CHECK_EQ(hist_stats(h)->damaged - dmg, 1);
+	int64_t i64;
+	uint64_t u64;
+	CHECK(jv_int(jv_at(back, n + 1), &i64) && i64 == -7);
+	CHECK(jv_uint(jv_at(back, n + 2), &u64) && u64 == UINT64_MAX);
+	CHECK_NUM(N(a, "started"), 1.5);
+	jdoc_free(d);
+
+	/* nesting deeper than the writer's: the deep part is null, the rest is JSON */
+	off = snprintf(l, sizeof(l), "{\"event\":\"deep\",\"attack\":\"n-1\",\"ts\":2,\"v\":");
+	for (int i = 0; i < 20; i++)
+		off += snprintf(l + off, sizeof(l) - (size_t)off, "[%d,", i);
+	off += snprintf(l + off, sizeof(l) - (size_t)off, "0");
+	for (int i = 0; i < 20; i++)
+		off += snprintf(l + off, sizeof(l) - (size_t)off, ",%d]", i);
+	snprintf(l + off, sizeof(l) - (size_t)off, ",\"after\":[1,2]}");
+	line(h, l);
+	dmg = hist_stats(h)->damaged;
+	d = attack(h, "n-1", &a);
+	const struct jval *deep = jv_get(jv_at(jv_get(a, "events"), 1), "v");
+	int lv = 0;
+	while (jv_type(deep) == J_ARR) {
+		CHECK_EQ(jv_len(deep), 3);
+		deep = jv_at(deep, 1);
+		lv++;
+	}
+	CHECK(jv_type(deep) == J_NULL);
+	CHECK_EQ(lv, 11); /* root { attack { events [ event { v: 11 levels, then null */
+	CHECK_EQ(jv_len(jv_get(jv_at(jv_get(a, "events"), 1), "after")), 2);
+	CHECK_EQ(hist_stats(h)->damaged - dmg, 2); /* and 1e300 of the first event, again */
+	jdoc_free(d);
+	hist_close(h);
+}
+
+/* ---- mitigations: rule ids are reused; an end without its start ---- */
+
+static void test_mitigations(void)
+{
+	const char *path = tpath("mit.db");
+	struct hist *h = open_ok(path, 0, 0);
+	if (!h)
+		return;
+	const struct det d = {"m-1", "198.51.100.3", NULL, false, 100.0};
+	det_ev(h, &d, EV_ATTACK_START, 100000, 30000, 1e8, 30000, 1e8, 1, 1, "[]", NULL);
+	static const char *const lines[] = {
+	    "{\"event\":\"mitigation_start\",\"ts\":100.0,\"rule_id\":0,\"attack\":\"m-1\","
+	    "\"rule\":\"proto udp drop\",\"action\":\"drop\",\"evidence\":\"/e/m-1.pcap\"}",
+	    "{\"event\":\"mitigation_start\",\"ts\":101.0,\"rule_id\":1,\"attack\":\"m-1\","
+	    "\"rule\":\"proto udp sport 53 drop\",\"action\":\"drop\",\"evidence\":null}",
+	    "{\"event\":\"mitigation_end\",\"ts\":110.0,\"rule_id\":0,\"attack\":\"m-1\","
+	    "\"reason\":\"by hand\",\"dropped_packets\":5,\"evidence\":null,"
+	    "\"evidence_packets\":0}",
+	    /* rule id 0 again: a new mitigation */
+	    "{\"event\":\"mitigation_start\",\"ts\":120.0,\"rule_id\":0,\"attack\":\"m-1\","
+	    "\"rule\":\"proto udp len 1000-65535 drop\",\"action\":\"drop\"}",
+	    "{\"event\":\"mitigation_end\",\"ts\":130.0,\"rule_id\":0,\"attack\":\"m-1\","
+	    "\"reason\":\"hold expired\",\"packets\":9,\"bytes\":900,\"dropped_packets\":7,"
+	    "\"dropped_bytes\":700,\"evidence\":\"/e/m-1b.pcap\",\"evidence_packets\":7}",
+	    /* an end whose start is not in the history (taken over from another attack) */
+	    "{\"event\":\"mitigation_end\",\"ts\":140.0,\"rule_id\":9,\"attack\":\"m-1\","
+	    "\"reason\":\"hold expired\",\"dropped_packets\":1}",
+	    /* rule 0 ends again: its mitigations have ended, so this is one not seen starting */
+	    "{\"event\":\"mitigation_end\",\"ts\":135.0,\"rule_id\":0,\"attack\":\"m-1\"}",
+	    /* a withdraw before its announce was seen (twice), then an announce of another route */
+	    "{\"event\":\"bgp_withdraw\",\"ts\":141.0,\"route_id\":3,\"attack\":\"m-1\","
+	    "\"action\":\"blackhole\",\"route\":\"198.51.100.3/32 next-hop 192.0.2.1 blackhole\","
+	    "\"reason\":\"shutdown\"}",
+	    "{\"event\":\"bgp_withdraw\",\"ts\":141.5,\"route_id\":3,\"attack\":\"m-1\"}",
+	    "{\"event\":\"bgp_announce\",\"ts\":142.0,\"route_id\":4,\"attack\":\"m-1\","
+	    "\"action\":\"blackhole\",\"route\":\"198.51.100.3/32 next-hop 192.0.2.1 blackhole\"}",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		line(h, lines[i]);
+	const struct jval *a, *arr;
+	struct jdoc *d0 = list(h, 1, 0, NULL, &arr);
+	CHECK_NUM(N(jv_at(arr, 0), "mitigations"), 3); /* mitigation_start events */
+	jdoc_free(d0);
+	struct jdoc *doc = attack(h, "m-1", &a);
+	const struct jval *ms = jv_get(a, "mitigations");
+	CHECK_EQ(jv_len(ms), 5);
+	const struct jval *m = jv_at(ms, 0);
+	CHECK_NUM(N(m, "rule_id"), 0);
+	CHECK_STR(S(m, "rule"), "proto udp drop");
+	CHECK_NUM(N(m, "started"), 100);
+	CHECK_NUM(N(m, "ended"), 110);
+	CHECK_STR(S(m, "reason"), "by hand");
+	CHECK(is_null(m, "evidence")); /* the end says no file was written */
+	CHECK_EQ(jv_len(jv_get(m, "counters")), 1);
+	CHECK_NUM(N(jv_get(m, "counters"), "dropped_packets"), 5);
+	CHECK_NUM(N(m, "evidence_packets"), 0);
+	m = jv_at(ms, 1);
+	CHECK_NUM(N(m, "rule_id"), 1);
+	CHECK(is_null(m, "ended"));
+	CHECK(is_null(m, "counters"));
+	CHECK(is_null(m, "reason"));
+	CHECK(is_null(m, "evidence_packets"));
+	m = jv_at(ms, 2);
+	CHECK_NUM(N(m, "rule_id"), 0);
+	CHECK_STR(S(m, "rule"), "proto udp len 1000-65535 drop");
+	CHECK_NUM(N(m, "started"), 120);
+	CHECK_NUM(N(m, "ended"), 130);
+	CHECK_NUM(N(jv_get(m, "counters"), "dropped_bytes"), 700);
+	CHECK_STR(S(m, "evidence"), "/e/m-1b.pcap");
+	m = jv_at(ms, 3);
+	CHECK_NUM(N(m, "rule_id"), 0);
+	CHECK(is_null(m, "started"));
+	CHECK_NUM(N(m, "ended"), 135);
+	m = jv_at(ms, 4);
+	CHECK_NUM(N(m, "rule_id"), 9);
+	CHECK(is_null(m, "started"));
+	CHECK_NUM(N(m, "ended"), 140);
+	CHECK(is_null(m, "rule"));
+	CHECK_NUM(N(jv_at(ms, 2), "ended"), 130); /* not moved by the second end */
+	const struct jval *rs = jv_get(a, "routes");
+	CHECK_EQ(jv_len(rs), 3);
+	CHECK(is_null(jv_at(rs, 0), "announced"));
+	CHECK_NUM(N(jv_at(rs, 0), "withdrawn"), 141);
+	CHECK_STR(S(jv_at(rs, 0), "kind"), "blackhole");
+	CHECK_NUM(N(jv_at(rs, 1), "withdrawn"), 141.5);
+	CHECK_NUM(N(jv_at(rs, 2), "route_id"), 4);
+	CHECK(is_null(jv_at(rs, 2), "withdrawn"));
+	jdoc_free(doc);
+
+	/* a database error in a query: -1 with the reason, and nothing written */
+	CHECK_EQ(sql_exec(path, "DROP TABLE events"), SQLITE_OK);
+	struct json j;
+	char err[256] = "";
+	json_init(&j);
+	json_obj(&j);
+	json_key(&j, "before");
+	json_u64(&j, 1);
+	size_t len = j.len;
+	CHECK_EQ(hist_attack_json(h, "m-1", &j, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no such table: events") != NULL);
+	CHECK_EQ(j.len, len);
+	CHECK_EQ(hist_list_json(h, 10, 0, NULL, &j, err, sizeof(err)), 0); /* still fine */
+	json_end(&j);
+	struct jdoc *dd = parse_out(&j);
+	CHECK_NUM(N(jdoc_root(dd), "before"), 1);
+	CHECK_EQ(jv_len(jv_get(jdoc_root(dd), "attacks")), 1);
+	jdoc_free(dd);
+	json_reset(&j);
+	json_obj(&j);
+	len = j.len;
+	CHECK_EQ(sql_exec(path, "DROP TABLE attacks"), SQLITE_OK);
+	CHECK_EQ(hist_list_json(h, 10, 0, NULL, &j, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no such table: attacks") != NULL);
+	CHECK_EQ(j.len, len);
+	CHECK_EQ(j.depth, 1);
+	json_free(&j);
 	hist_close(h);
 }
 
@@ -1020,6 +1233,36 @@ static void test_locked(void)
 	hist_close(h);
 }
 
+/* One line that fails in a batch costs only itself: the batch is rolled back and written again
+ * line by line. A trigger refuses the poisoned line; the other lines wait in the queue (as one
+ * batch) while the writer is held on a lock. */
+static void test_poison(void)
+{
+	const char *path = tpath("poison.db");
+	struct hist *h = open_ok(path, 0, 0);
+	sqlite3 *db = NULL;
+	if (!h)
+		return;
+	CHECK_EQ(sql_exec(path,
+			  "CREATE TRIGGER poison BEFORE INSERT ON other_events"
+			  " WHEN NEW.kind = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END"),
+		 SQLITE_OK);
+	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	line(h, PEER_UP);
+	usleep(100000); /* the writer has it, and waits for the lock */
+	for (int i = 0; i < 10; i++)
+		line(h, i == 4 ? "{\"event\":\"poison\"}" : PEER_UP);
+	CHECK_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(hist_flush(h, 5000), 0);
+	const struct hist_stats *st = hist_stats(h);
+	CHECK_EQ(st->write_errors, 1);
+	CHECK_EQ(st->events_written, 10);
+	CHECK_EQ(q1(path, "SELECT count(*) FROM other_events"), 10);
+	hist_close(h);
+}
+
 /* ---- bench: `test_history bench` ---- */
 
 static int cmp_dbl(const void *a, const void *b)
@@ -1043,49 +1286,54 @@ static off_t fsize(const char *p)
 
 static void bench(void)
 {
-	enum { UPD = 10000, RUNS = 3, ATT = 1000 };
+	enum { UPD = 10000, RUNS = 3, ATT = 12500 };
 	double enq[RUNS], total[RUNS], one[RUNS];
 	char name[64];
 
+	struct evbuf *evs = calloc(UPD + 1, sizeof(*evs));
+	const struct det d = {"1700000000-1", "198.51.100.14", NULL, false, 1700000000.0};
+	det_fmt(&evs[0], &d, EV_ATTACK_START, 1700000000000, 60103, 245831520, 60103, 245831520,
+		24041, 12298751, "[\"pps\"]", BIG_VEC);
+	for (int i = 1; i <= UPD; i++)
+		det_fmt(&evs[i], &d, EV_ATTACK_UPDATE, 1700000000000 + i * 100ULL, 60000 + i,
+			245000000 + i, 60103 + i, 246142352, 24041 + i * 6000ULL,
+			12298751 + i * 3072000ULL, "[\"pps\"]", BIG_VEC);
+	size_t linebytes = 0;
+	for (int i = 0; i <= UPD; i++)
+		linebytes += evs[i].ev.json_len;
+	printf("event lines: %.0f bytes on average\n", (double)linebytes / (UPD + 1));
 	for (int r = 0; r < RUNS; r++) {
-		/* batched: 10,000 updates as fast as they come */
+		/* as fast as they come: the writer batches them */
 		snprintf(name, sizeof(name), "bench-%d.db", r);
 		struct hist *h = open_ok(tpath(name), 0, 0);
-		const struct det d = {"1700000000-1", "198.51.100.14", NULL, false, 1700000000.0};
 		uint64_t t0 = mono_ns();
-		det_ev(h, &d, EV_ATTACK_START, 1700000000000, 60103, 245831520, 60103, 245831520,
-		       24041, 12298751, "[\"pps\"]", BIG_VEC);
-		for (int i = 1; i <= UPD; i++)
-			det_ev(h, &d, EV_ATTACK_UPDATE, 1700000000000 + i * 100ULL, 60000 + i,
-			       245000000 + i, 60103 + i, 246142352, 24041 + i * 6000ULL,
-			       12298751 + i * 3072000ULL, "[\"pps\"]", BIG_VEC);
+		for (int i = 0; i <= UPD; i++)
+			hist_event(h, &evs[i].ev);
 		uint64_t t1 = mono_ns();
 		hist_flush(h, 60000);
 		uint64_t t2 = mono_ns();
 		enq[r] = (t1 - t0) / 1e3 / (UPD + 1);
 		total[r] = (t2 - t0) / 1e3 / (UPD + 1);
+		CHECK_EQ(hist_stats(h)->events_written, UPD + 1);
+		hist_close(h);
 		if (r == 0) {
-			hist_close(h);
 			off_t sz = fsize(tpath(name));
 			printf("one attack of %d updates: %lld bytes (%.0f per event)\n", UPD,
 			       (long long)sz, (double)sz / (UPD + 1));
-		} else {
-			hist_close(h);
 		}
 
 		/* one at a time: each event its own transaction (events trickle in) */
 		snprintf(name, sizeof(name), "bench1-%d.db", r);
 		h = open_ok(tpath(name), 0, 0);
 		uint64_t t3 = mono_ns();
-		for (int i = 1; i <= 2000; i++) {
-			det_ev(h, &d, EV_ATTACK_UPDATE, 1700000000000 + i * 100ULL, 60000 + i,
-			       245000000 + i, 60103 + i, 246142352, 24041 + i * 6000ULL,
-			       12298751 + i * 3072000ULL, "[\"pps\"]", BIG_VEC);
+		for (int i = 0; i <= 2000; i++) {
+			hist_event(h, &evs[i].ev);
 			hist_flush(h, 60000);
 		}
-		one[r] = (mono_ns() - t3) / 1e3 / 2000;
+		one[r] = (mono_ns() - t3) / 1e3 / 2001;
 		hist_close(h);
 	}
+	free(evs);
 	qsort(enq, RUNS, sizeof(double), cmp_dbl);
 	qsort(total, RUNS, sizeof(double), cmp_dbl);
 	qsort(one, RUNS, sizeof(double), cmp_dbl);
@@ -1102,11 +1350,14 @@ static void bench(void)
 	const char *p = tpath("bench-size.db");
 	struct hist *h = open_ok(p, 0, 0);
 	char id[32], l[1024];
+	uint64_t t0 = mono_ns();
 	for (int i = 0; i < ATT; i++) {
+		if (i % 1000 == 0) /* a burst of 100,000 lines would fill the queue */
+			hist_flush(h, 60000);
 		snprintf(id, sizeof(id), "%d-%d", 1700000000 + i * 60, i + 1);
-		const struct det d = {id, "198.51.100.14", NULL, false, 1700000000.0 + i * 60};
+		const struct det da = {id, "198.51.100.14", NULL, false, 1700000000.0 + i * 60};
 		uint64_t ms = (uint64_t)(1700000000 + i * 60) * 1000;
-		det_ev(h, &d, EV_ATTACK_START, ms, 60103, 245831520, 60103, 245831520, 24041,
+		det_ev(h, &da, EV_ATTACK_START, ms, 60103, 245831520, 60103, 245831520, 24041,
 		       12298751, "[\"pps\"]", BIG_VEC);
 		snprintf(
 		    l, sizeof(l),
@@ -1124,11 +1375,11 @@ static void bench(void)
 			 "\"mono_ns\":1234567890}",
 			 (unsigned long long)ms / 1000, i, id);
 		line(h, l);
-		det_ev(h, &d, EV_ATTACK_UPDATE, ms + 5000, 60041, 245781960, 60103, 246142352,
+		det_ev(h, &da, EV_ATTACK_UPDATE, ms + 5000, 60041, 245781960, 60103, 246142352,
 		       324286, 165985875, "[\"pps\"]", BIG_VEC);
-		det_ev(h, &d, EV_ATTACK_UPDATE, ms + 10000, 35, 133096, 60103, 246142352, 360456,
+		det_ev(h, &da, EV_ATTACK_UPDATE, ms + 10000, 35, 133096, 60103, 246142352, 360456,
 		       184485765, "[]", BIG_VEC);
-		det_ev(h, &d, EV_ATTACK_END, ms + 10200, 23, 32760, 60103, 246142352, 360461,
+		det_ev(h, &da, EV_ATTACK_END, ms + 10200, 23, 32760, 60103, 246142352, 360461,
 		       184487820, "[\"pps\"]", BIG_VEC);
 		snprintf(l, sizeof(l),
 			 "{\"event\":\"mitigation_end\",\"ts\":%llu.200,\"rule_id\":0,\"attack\":"
@@ -1147,12 +1398,14 @@ static void bench(void)
 			 (unsigned long long)ms / 1000 + 15, i, id);
 		line(h, l);
 	}
+	hist_flush(h, 600000);
+	printf("%d attacks written in %.2f s (formatting included)\n", ATT, (mono_ns() - t0) / 1e9);
 	hist_close(h);
 	off_t sz = fsize(p);
 	printf("%d attacks of 8 events (4 detector, 2 mitigation, 2 BGP): %lld bytes, %.0f bytes "
 	       "per attack\n",
 	       ATT, (long long)sz, (double)sz / ATT);
-	uint64_t t0 = mono_ns();
+	t0 = mono_ns();
 	h = open_ok(p, 0, 0);
 	printf("open (with quick_check) of that: %.1f ms\n", (mono_ns() - t0) / 1e6);
 	t0 = mono_ns();
@@ -1222,8 +1475,11 @@ int main(int argc, char **argv)
 	test_filters();
 	test_refused();
 	test_malformed();
+	test_numbers();
+	test_mitigations();
 	test_threads();
 	test_locked();
+	test_poison();
 	rm_rf(tmp);
 	return t_done("test_history");
 }

@@ -170,6 +170,7 @@ struct detector {
 	struct ratetab rt[2];
 	int rt_cur;
 	uint32_t rt_max_slots;
+	uint64_t rt_refused; /* (host, dir, tick) merges left out of the rates: out of memory */
 	bool rs_open, rs_complete;
 	uint64_t rs_sec;
 	struct det_rate top[DIR__COUNT][DET__METRICS][DET_TOP_MAX];
@@ -297,11 +298,11 @@ static uint32_t host_home(const struct detector *d, const struct maddr *a)
 	return (uint32_t)siphash13(&d->key, a->b, 16) & d->idx_mask;
 }
 
-/* Returns the index of host a, or NONE with *slot the free index slot where it would go. */
-static uint32_t host_lookup(const struct detector *d, const struct maddr *a, uint32_t *slot)
+/* Returns the index of host a, or NONE with *slot the free index slot where it would go. i is
+ * its home slot (host_home). */
+static uint32_t host_lookup_at(const struct detector *d, const struct maddr *a, uint32_t i,
+			       uint32_t *slot)
 {
-	uint32_t i = host_home(d, a);
-
 	for (;;) {
 		uint32_t h = d->idx[i];
 		if (!h)
@@ -315,9 +316,15 @@ static uint32_t host_lookup(const struct detector *d, const struct maddr *a, uin
 	return NONE;
 }
 
-static struct host *host_find(struct detector *d, const struct maddr *a, bool create)
+static uint32_t host_lookup(const struct detector *d, const struct maddr *a, uint32_t *slot)
 {
-	uint32_t i, n = host_lookup(d, a, &i);
+	return host_lookup_at(d, a, host_home(d, a), slot);
+}
+
+/* Finds host a (home: its home slot), creating it if asked and there is room. */
+static struct host *host_find(struct detector *d, const struct maddr *a, uint32_t home, bool create)
+{
+	uint32_t i, n = host_lookup_at(d, a, home, &i);
 
 	if (n != NONE)
 		return &d->hosts[n];
@@ -809,8 +816,7 @@ static struct rate_ent *rt_get(struct detector *d, uint32_t hi, uint8_t dir,
 	}
 	if (t->n == t->cap) {
 		if (t->mask + 1 >= d->rt_max_slots || rt_resize(t, (t->mask + 1) * 2) < 0) {
-			static uint64_t refused;
-			if (refused++ % 100000 == 0)
+			if (d->rt_refused++ % 100000 == 0)
 				log_warn(
 				    "per-second rate table cannot grow past %u entries: a host's "
 				    "rates are left out of this second",
@@ -1034,7 +1040,8 @@ static void second_end(struct detector *d)
 
 /* ---- merging shards ---- */
 
-static void merge_entry(struct detector *d, const struct tick_ent *e)
+/* home: host_home of e->addr */
+static void merge_entry(struct detector *d, const struct tick_ent *e, uint32_t home)
 {
 	int hg = host_group(e->netv);
 	bool wl = e->netv & NETV_WHITELIST;
@@ -1042,7 +1049,7 @@ static void merge_entry(struct detector *d, const struct tick_ent *e)
 	if (hg >= 0 && (size_t)hg < d->n_groups && d->groups[hg].active && !wl)
 		win_add(&d->groups[hg].w[e->dir], e->c);
 
-	struct host *h = host_find(d, &e->addr, true);
+	struct host *h = host_find(d, &e->addr, home, true);
 	uint32_t hi = h ? (uint32_t)(h - d->hosts) : NONE;
 	rates_add(d, e, hg, hi);
 	if (!h)
@@ -1062,6 +1069,49 @@ static void merge_entry(struct detector *d, const struct tick_ent *e)
 		win_advance(&x->w);
 		win_add(&x->w, e->c);
 	}
+}
+
+enum { PF_HASH = 16, PF_HOST = 8, PF_RATE = 4, PF_RING = 32 };
+
+static void merge_ahead_hash(const struct detector *d, const struct ticktab *t, uint32_t k,
+			     uint32_t home[PF_RING])
+{
+	uint32_t i = host_home(d, &t->e[k].addr);
+
+	home[k % PF_RING] = i;
+	__builtin_prefetch(&d->idx[i]);
+}
+
+static void merge_ahead_host(const struct detector *d, const struct ticktab *t, uint32_t k,
+			     const uint32_t home[PF_RING])
+{
+	/* the slot may name another host (a collision) or change before the merge: these are
+	 * hints, nothing is read from them */
+	uint32_t x = d->idx[home[k % PF_RING]];
+	uint8_t dir = t->e[k].dir;
+
+	if (!x)
+		return;
+	const struct host *h = &d->hosts[x - 1];
+	const struct ratetab *rt = &d->rt[d->rt_cur];
+	__builtin_prefetch(h);
+	__builtin_prefetch(&h->c[dir][0]);
+	__builtin_prefetch(&h->c[dir][C__STORED - 1]);
+	__builtin_prefetch(&rt->idx[rt_home(rt, ((x - 1) << 1 | dir) + 1)]);
+}
+
+static void merge_ahead_rate(const struct detector *d, const struct ticktab *t, uint32_t k,
+			     const uint32_t home[PF_RING])
+{
+	uint32_t x = d->idx[home[k % PF_RING]];
+	const struct ratetab *rt = &d->rt[d->rt_cur];
+
+	if (!x)
+		return;
+	uint32_t hd = ((x - 1) << 1 | t->e[k].dir) + 1;
+	const struct rslot *sl = &rt->idx[rt_home(rt, hd)];
+	if (sl->hd == hd)
+		__builtin_prefetch(&rt->e[sl->ent]);
 }
 
 /* Flips a shard's epoch and, once the worker has moved to the other table, merges the one it
@@ -1090,9 +1140,24 @@ static void merge_shard(struct detector *d, int i)
 		nanosleep(&ts, NULL);
 	}
 	d->pending[i] = false;
+	/* With many hosts in a tick (a carpet bomb), merging waits on memory: the host's index
+	 * slot, then the host, then its slot in the rate table. Entries are read ahead in two
+	 * steps so those loads overlap: PF_HASH entries ahead, hash the address and load its index
+	 * slot; PF_HOST ahead, load the host that slot names and its rate slot; PF_RATE ahead, the
+	 * rate entry that slot names. */
 	struct ticktab *t = &sh->tt[(e - 1) & 1];
-	for (uint32_t k = 0; k < t->n; k++)
-		merge_entry(d, &t->e[k]);
+	uint32_t home[PF_RING];
+	for (uint32_t k = 0; k < t->n && k < PF_HASH; k++)
+		merge_ahead_hash(d, t, k, home);
+	for (uint32_t k = 0; k < t->n; k++) {
+		if (k + PF_HASH < t->n)
+			merge_ahead_hash(d, t, k + PF_HASH, home);
+		if (k + PF_HOST < t->n)
+			merge_ahead_host(d, t, k + PF_HOST, home);
+		if (k + PF_RATE < t->n)
+			merge_ahead_rate(d, t, k + PF_RATE, home);
+		merge_entry(d, &t->e[k], home[k % PF_RING]);
+	}
 	ticktab_clear(t);
 }
 

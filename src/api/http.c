@@ -476,9 +476,19 @@ int api_fd(const struct api *a)
 void api_run(void *arg)
 {
 	struct api *a = arg;
+	MHD_UNSIGNED_LONG_LONG t;
 
-	if (a)
+	if (!a)
+		return;
+	/* The epoll set is edge-triggered: a connection that still has bytes to read or to send
+	 * wakes nobody again, and MHD says so with a timeout of 0. Run until it has nothing left
+	 * to do now (bounded, so a flood of requests cannot hold the main loop). */
+	MHD_run(a->d);
+	for (int i = 0; i < 1024; i++) {
+		if (MHD_get_timeout(a->d, &t) != MHD_YES || t > 0)
+			break;
 		MHD_run(a->d);
+	}
 }
 
 void api_set_conf(struct api *a, const struct conf *c)

@@ -607,9 +607,11 @@ static int cmd_rule(struct daemon *m, int argc, char **argv, struct json *out, c
 				 "usage: rule add TARGET [MATCH...] drop|pass|ratelimit PPS");
 			return -1;
 		}
-		if (rule_parse(argc - 2, argv + 2, &r, err, errlen) < 0 ||
-		    mit_rule_add(m->mit, &r, now, &id, err, errlen) < 0)
-			return -1;
+		if (rule_parse(argc - 2, argv + 2, &r, err, errlen) < 0)
+			return CTL_EBAD;
+		int rc = mit_rule_add(m->mit, &r, now, &id, err, errlen);
+		if (rc < 0)
+			return rc; /* CTL_ECONFLICT: the same rule is in place */
 		json_key(out, "rule");
 		return mit_rule_json(m->mit, id, out, now);
 	}
@@ -622,12 +624,17 @@ static int cmd_rule(struct daemon *m, int argc, char **argv, struct json *out, c
 		}
 		errno = 0;
 		id = strtoul(argv[2], &end, 10);
-		if (errno || *end || !*argv[2] || argv[2][0] == '-' || id >= SCRUB_MAX_RULES) {
+		if (errno || *end || !*argv[2] || argv[2][0] == '-') {
 			snprintf(err, errlen, "rule del: '%s' is not a rule id", argv[2]);
-			return -1;
+			return CTL_EBAD;
 		}
-		if (mit_rule_del(m->mit, (uint32_t)id, now, err, errlen) < 0)
-			return -1;
+		if (id >= SCRUB_MAX_RULES) {
+			snprintf(err, errlen, "no rule %s", argv[2]);
+			return CTL_ENOTFOUND;
+		}
+		int rc = mit_rule_del(m->mit, (uint32_t)id, now, err, errlen);
+		if (rc < 0)
+			return rc; /* CTL_ENOTFOUND */
 		json_key(out, "deleted");
 		json_u64(out, id);
 		return 0;

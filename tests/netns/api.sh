@@ -451,6 +451,12 @@ req GET "$ROOT/metrics"
 cp "$T/b" "$T/metrics1"
 metrics_ok "$T/metrics1" >"$T/metrics1.bad"
 check "every /metrics line parses during the attack $(head -3 "$T/metrics1.bad" | tr '\n' ' ')" [ ! -s "$T/metrics1.bad" ]
+# Prometheus' own linter (promtool, Debian prometheus): format, names, HELP and TYPE
+command -v promtool >/dev/null || { echo "FAIL: promtool missing (tools/deps.sh installs prometheus)"; exit 1; }
+promtool check metrics <"$T/metrics1" >"$T/promtool.out" 2>&1
+prc=$?
+check "promtool check metrics accepts /metrics (rc $prc) $(head -3 "$T/promtool.out" | tr '\n' ' ')" \
+	sh -c "[ $prc -eq 0 ] && [ ! -s '$T/promtool.out' ]"
 in1=$(msum "$T/metrics1" moat_traffic_packets_total 'direction="incoming"')
 check "moat_traffic_packets_total incoming grows: $in0 -> $in1" [ "$in1" -gt $((in0 + 1000)) ]
 at=$(msum "$T/metrics1" moat_attacks_total)

@@ -339,6 +339,7 @@ static void test_lifecycle(void)
 	CHECK_EQ(st->malformed, 0);
 	CHECK_EQ(q1(path, "PRAGMA user_version"), 1);
 	CHECK_EQ(q1(path, "PRAGMA application_id"), 0x4d4f4154);
+	CHECK_EQ(q1(path, "PRAGMA auto_vacuum"), 2); /* incremental */
 	CHECK_EQ(q1(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
 		 1);
 	CHECK_EQ(q1(path, "SELECT count(*) FROM other_events"), 2);
@@ -516,10 +517,10 @@ static void ended_attack(struct hist *h, const char *id, double started, double 
 	const struct det d = {id, "198.51.100.20", NULL, false, started};
 	uint64_t s = (uint64_t)llround(started * 1000), e = (uint64_t)llround(ended * 1000);
 
-	det_ev(h, &d, EV_ATTACK_START, s, 30000, 1e8, 30000, 1e8, 1, 1, "[\"pps\"]", NULL);
+	det_ev(h, &d, EV_ATTACK_START, s, 30000, 1e8, 30000, 1e8, 1, 1, "[\"pps\"]", VEC2);
 	det_ev(h, &d, EV_ATTACK_UPDATE, (s + e) / 2, 30000, 1e8, 30000, 1e8, 2, 2, "[\"pps\"]",
-	       NULL);
-	det_ev(h, &d, EV_ATTACK_END, e, 0, 0, 30000, 1e8, 3, 3, "[\"pps\"]", NULL);
+	       VEC2);
+	det_ev(h, &d, EV_ATTACK_END, e, 0, 0, 30000, 1e8, 3, 3, "[\"pps\"]", VEC2);
 }
 
 static void test_retention(void)
@@ -554,6 +555,7 @@ static void test_retention(void)
 	CHECK_EQ(q1(path, "SELECT count(*) FROM events"), 16);
 	CHECK_EQ(q1(path, "SELECT count(*) FROM other_events"), 3);
 
+	long long pages = q1(path, "PRAGMA page_count");
 	CHECK_EQ(hist_prune(h, (uint64_t)now * 1000000000ULL), 2);
 	CHECK_EQ(q1(path, "SELECT count(*) FROM attacks"), 4);
 	CHECK_EQ(q1(path, "SELECT count(*) FROM attacks WHERE id IN ('a-10d', 'a-8d')"), 0);
@@ -581,6 +583,9 @@ static void test_retention(void)
 	CHECK_EQ(q1(path, "SELECT count(*) FROM attacks WHERE id = 'active-20d'"), 1);
 	CHECK_EQ(hist_stats(h)->pruned, 5);
 	CHECK_EQ(q1(path, "SELECT count(*) FROM other_events"), 2); /* retention 0: kept */
+	/* the pages freed went back to the file system (auto_vacuum incremental) */
+	CHECK_EQ(q1(path, "PRAGMA freelist_count"), 0);
+	CHECK(q1(path, "PRAGMA page_count") < pages);
 	hist_close(h);
 }
 

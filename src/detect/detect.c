@@ -14,6 +14,12 @@
  * its average would under-report the flood (FastNetMon's exponential average shows a third of the
  * true rate when it fires). We report the rate over the complete ticks since promotion instead,
  * which for a flood is its true rate.
+ *
+ * Live numbers for the operator surface cost nothing per tracked host: while merging, each
+ * (host, direction) touched in the current second gets an entry in a rate table keyed by host
+ * index (memory follows the hosts active in a second); when the second completes it becomes the
+ * last complete second, its top lists are selected once (a min-heap of DET_TOP_MAX per direction
+ * and metric), and its per-network packets and bytes go into a ring of DET_HIST_SECS seconds.
  */
 #include <errno.h>
 #include <math.h>

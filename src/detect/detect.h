@@ -174,8 +174,9 @@ const struct det_totals *det_totals(const struct detector *d);
 /* Cumulative packets and bytes of hostgroup hg (-1: hosts in no hostgroup). Returns 0, or -1 for
  * an unknown index. Indexes are those of the current config. A reload keeps a hostgroup's totals
  * under its name (its index may change with the config's order); a hostgroup the reload adds
- * starts at 0, one it removes loses its totals. The traffic of the tick in progress at a reload
- * was looked up in the old prefix table by the workers and counts under its old index. */
+ * starts at 0, one it removes loses its totals. Traffic the workers looked up in the old prefix
+ * table (the tick in progress at a reload) counts under its old index, or under no hostgroup when
+ * that index is past the new config's hostgroups. */
 int det_group_totals(const struct detector *d, int hg, uint64_t pkts[DIR__COUNT],
 		     uint64_t bytes[DIR__COUNT]);
 

@@ -17,7 +17,9 @@
  *                                 every event naming the attack, the JSON as received
  *   other_events(seq PK, ts, kind, json)   events naming no (known) attack: bgp_peer_up, ...
  * Times are unix seconds (REAL). The mitigations and routes of an attack are read back from its
- * events; they need no table of their own. */
+ * events; they need no table of their own. A new file gets auto_vacuum=incremental (pruning gives
+ * the space back); every open sets WAL, synchronous=NORMAL, foreign_keys, and checks the file:
+ * its header, application_id, user_version, then PRAGMA quick_check. */
 #ifndef MOAT_HISTORY_H
 #define MOAT_HISTORY_H
 
@@ -37,7 +39,8 @@ struct hist;
  */
 struct hist *hist_open(const char *path, unsigned retention_days, unsigned max_attacks, char *err,
 		       size_t errlen);
-/* Writes what is queued, stops the writer thread, closes the database. NULL is ignored. */
+/* Writes what is queued, stops the writer thread, closes the database. NULL is ignored. Call it
+ * once the threads that give it lines (the BGP speaker) are stopped. */
 void hist_close(struct hist *h);
 
 /* Detector events (det_subscribe): attack_start, attack_update, attack_end. */
@@ -71,8 +74,11 @@ int hist_list_json(struct hist *h, unsigned limit, double before, const char *ta
  * ended, reason, counters ({packets, bytes, dropped_packets, dropped_bytes}, the last seen, null
  * before mitigation_end), evidence (path or null), evidence_packets}], "routes":[{route_id, kind
  * (blackhole, flowspec, diversion), route (prefix or Flowspec rule), target, announced, withdrawn,
- * reason}]}. The newest attack of that id (ids repeat only if the clock went back).
- * Returns 0, 1 when no such attack (nothing written), -1 with err on a database error. */
+ * reason}]}. Its "mitigations" is that list, not the list's count (a member may appear only
+ * once). The newest attack of that id (ids repeat only if the clock went back). Events are in
+ * time order, in the order received for equal times; a stored event that no longer parses is
+ * null. Returns 0, 1 when no such attack (nothing written), -1 with err on a database error
+ * (nothing written either). */
 int hist_attack_json(struct hist *h, const char *id, struct json *out, char *err, size_t errlen);
 
 /* Deletes attacks (and their events) that ended more than retention_days before now, then the

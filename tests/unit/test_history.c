@@ -1212,8 +1212,8 @@ static void test_locked(void)
 	/* the caller does not wait for the disk */
 	uint64_t t0 = mono_ns();
 	line(h, PEER_UP);
-	CHECK(mono_ns() - t0 < 50000000ULL);
-	CHECK_EQ(hist_flush(h, 5000), 0); /* the writer gave up after its busy timeout */
+	CHECK(mono_ns() - t0 < 500000000ULL); /* waiting would take the busy timeout, 1 s */
+	CHECK_EQ(hist_flush(h, 5000), 0);     /* the writer gave up after its busy timeout */
 	CHECK_EQ(st->write_errors, 1);
 	CHECK_EQ(st->events_written, 0);
 
@@ -1221,17 +1221,19 @@ static void test_locked(void)
 	 * every line is written, failed or dropped */
 	enum { MANY = 70000 };
 	char l[64];
-	t0 = mono_ns();
+	uint64_t slowest = 0;
 	for (int i = 0; i < MANY; i++) {
 		int n = snprintf(l, sizeof(l), "{\"event\":\"bgp_peer_up\",\"n\":%d}", i);
+		t0 = mono_ns();
 		hist_line(h, l, (size_t)n);
+		if (mono_ns() - t0 > slowest)
+			slowest = mono_ns() - t0;
 	}
-	uint64_t took = mono_ns() - t0;
-	CHECK(took < 900000000ULL); /* less than the busy timeout: nothing waited for it */
+	CHECK(slowest < 500000000ULL); /* no call waited for the lock */
 	CHECK_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(hist_flush(h, 60000), 0);
-	CHECK(st->dropped >= MANY - 65536 - 512);
+	CHECK(st->dropped > 0); /* 65,536 lines at most wait */
 	CHECK(st->write_errors >= 1);
 	CHECK_EQ(st->events_written + st->write_errors + st->dropped, MANY + 1);
 	CHECK_EQ((uint64_t)q1(path, "SELECT count(*) FROM other_events"), st->events_written);
@@ -1292,7 +1294,7 @@ static off_t fsize(const char *p)
 static void bench(void)
 {
 	enum { UPD = 10000, RUNS = 3, ATT = 12500 };
-	double enq[RUNS], total[RUNS], one[RUNS];
+	double enq[RUNS], total[RUNS], one[RUNS], cpu[RUNS];
 	char name[64];
 
 	struct evbuf *evs = calloc(UPD + 1, sizeof(*evs));
@@ -1311,12 +1313,13 @@ static void bench(void)
 		/* as fast as they come: the writer batches them */
 		snprintf(name, sizeof(name), "bench-%d.db", r);
 		struct hist *h = open_ok(tpath(name), 0, 0);
-		uint64_t t0 = mono_ns();
+		uint64_t c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = mono_ns();
 		for (int i = 0; i <= UPD; i++)
 			hist_event(h, &evs[i].ev);
 		uint64_t t1 = mono_ns();
 		hist_flush(h, 60000);
 		uint64_t t2 = mono_ns();
+		cpu[r] = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e3 / (UPD + 1);
 		enq[r] = (t1 - t0) / 1e3 / (UPD + 1);
 		total[r] = (t2 - t0) / 1e3 / (UPD + 1);
 		CHECK_EQ(hist_stats(h)->events_written, UPD + 1);
@@ -1342,6 +1345,9 @@ static void bench(void)
 	qsort(enq, RUNS, sizeof(double), cmp_dbl);
 	qsort(total, RUNS, sizeof(double), cmp_dbl);
 	qsort(one, RUNS, sizeof(double), cmp_dbl);
+	qsort(cpu, RUNS, sizeof(double), cmp_dbl);
+	printf("CPU (both threads), batched: median %.1f us per event (runs %.1f %.1f %.1f)\n",
+	       cpu[1], cpu[0], cpu[1], cpu[2]);
 	printf("hist_event (caller, queueing): median %.2f us per event (runs %.2f %.2f %.2f)\n",
 	       enq[1], enq[0], enq[1], enq[2]);
 	printf("written, batched: median %.1f us per event, %.0f events/s (runs %.1f %.1f %.1f)\n",

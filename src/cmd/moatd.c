@@ -106,7 +106,9 @@ struct daemon {
 	struct hist *hist;	 /* NULL: no history */
 	struct api *api;	 /* NULL: no api section, or a replay */
 	uint64_t next_prune_ns;
-	struct json tmp; /* scratch for replies built from other replies */
+	uint64_t sample_sec; /* the last second whose attack samples went to the history */
+	unsigned n_samples;  /* samples in that second (capped) */
+	struct json tmp;     /* scratch for replies built from other replies */
 };
 
 /* mitigation events go to the event log (which a reload may open later) */
@@ -213,10 +215,37 @@ static int setup_bgp(struct daemon *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* The detector's tick hook: holds of scrubber rules and BGP routes */
+/* One point of an attack's timeline a second: its target's traffic in that direction over the
+ * second that just completed, to the history only (attack_sample, stamped at the second's end
+ * like an event's rate over the window ending at its ts). Host attacks; at most 4096 a second. */
+static void sample_attack(void *arg, const struct attack *a)
+{
+	struct daemon *m = arg;
+	struct det_host_info h;
+	char line[256];
+
+	if (a->group || m->n_samples >= 4096 || det_host(m->det, &a->target, &h) < 0)
+		return;
+	m->n_samples++;
+	int n = snprintf(line, sizeof(line),
+			 "{\"event\":\"attack_sample\",\"ts\":%llu,\"attack\":\"%s\",\"pps\":%.0f,"
+			 "\"bps\":%.0f}",
+			 (unsigned long long)m->sample_sec + 1, a->id, h.rate[a->dir].pps,
+			 h.rate[a->dir].bps);
+	if (n > 0 && (size_t)n < sizeof(line))
+		hist_line(m->hist, line, (size_t)n);
+}
+
+/* The detector's tick hook: holds of scrubber rules and BGP routes, attack samples */
 static void on_tick(void *arg, uint64_t now_ns)
 {
 	struct daemon *m = arg;
+
+	if (m->hist && det_last_second(m->det) != m->sample_sec) {
+		m->sample_sec = det_last_second(m->det);
+		m->n_samples = 0;
+		det_each_attack(m->det, sample_attack, m);
+	}
 
 	if (m->mit)
 		mit_tick(m->mit, now_ns);

@@ -1800,6 +1800,18 @@ static int cmp_attack(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+void det_each_attack(const struct detector *d, void (*fn)(void *arg, const struct attack *a),
+		     void *arg)
+{
+	for (uint32_t k = 0; k < d->hot_hw; k++)
+		if (d->hot[k].used && d->hot[k].att)
+			fn(arg, d->hot[k].att);
+	for (size_t g = 0; g < d->n_groups; g++)
+		for (int dir = 0; dir < DIR__COUNT; dir++)
+			if (d->groups[g].att[dir])
+				fn(arg, d->groups[g].att[dir]);
+}
+
 void det_attacks_json(struct detector *d, struct json *out)
 {
 	size_t n = 0, cap = d->st.attacks_active ? d->st.attacks_active : 1;

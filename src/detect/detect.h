@@ -147,6 +147,10 @@ struct det_host_info {
 /* Returns 0 and fills out, or -1 when the host is not tracked. */
 int det_host(const struct detector *d, const struct maddr *a, struct det_host_info *out);
 
+/* Calls fn for every active attack, in no particular order. */
+void det_each_attack(const struct detector *d, void (*fn)(void *arg, const struct attack *a),
+		     void *arg);
+
 /* Active attacks as a JSON array: each element is the same object an attack_update event line
  * carries (same members, in the same order, without "event"), plus "active": true. Ordered by
  * start time. */

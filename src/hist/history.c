@@ -1078,7 +1078,7 @@ static void story_add(struct story *st, const char *kind, double ts, const struc
 {
 	if (!kind)
 		return;
-	if (kind_of(kind) >= 0)
+	if (kind_of(kind) >= 0 || strcmp(kind, "attack_sample") == 0)
 		story_timeline(st, ts, ev);
 	else if (strcmp(kind, "mitigation_start") == 0 || strcmp(kind, "mitigation_end") == 0)
 		story_mitigation(st, kind[11] == 's', ts, ev);
@@ -1193,9 +1193,14 @@ static void put_story(struct json *j, const struct story *st)
 	json_aend(j);
 }
 
+/* attack_update events listed in an attack's detail; the rest count in updates_omitted (an attack
+ * of a day has 17,280 updates at the default 5 s) */
+#define HIST_MAX_UPDATES 500
+
 int hist_attack_json(struct hist *h, const char *id, struct json *out, char *err, size_t errlen)
 {
 	struct story st = {0};
+	uint64_t n_samples = 0, n_updates = 0, omitted = 0;
 	int rc;
 
 	if (!h || !out) {
@@ -1233,16 +1238,31 @@ int hist_attack_json(struct hist *h, const char *id, struct json *out, char *err
 		const char *p = (const char *)sqlite3_column_blob(s, 2);
 		struct jdoc *d = jparse(p ? p : "", (size_t)sqlite3_column_bytes(s, 2), NULL, 0);
 		const struct jval *ev = jdoc_root(d);
+		const char *kind = col_text(h, s, 1);
 		if (jv_type(ev) != J_OBJ) { /* damaged: it was an object when stored */
 			json_null(out);
 			damaged(h, 1);
+		} else if (kind && !strcmp(kind, "attack_sample")) {
+			/* a point of the timeline a second: there, not among the events */
+			n_samples++;
+			story_add(&st, kind, col_real(h, s, 0), ev);
+		} else if (kind && !strcmp(kind, "attack_update") &&
+			   ++n_updates > HIST_MAX_UPDATES) {
+			/* a long attack: its first updates are listed, every one is in the timeline
+			 */
+			omitted++;
+			story_add(&st, kind, col_real(h, s, 0), ev);
 		} else {
 			put_val(h, out, ev);
-			story_add(&st, col_text(h, s, 1), col_real(h, s, 0), ev);
+			story_add(&st, kind, col_real(h, s, 0), ev);
 		}
 		jdoc_free(d);
 	}
 	json_aend(out);
+	json_key(out, "updates_omitted");
+	json_u64(out, omitted);
+	json_key(out, "samples");
+	json_u64(out, n_samples);
 	if (rc != SQLITE_DONE)
 		db_error(h, "cannot read the attack's events", err, errlen);
 	sqlite3_reset(s);

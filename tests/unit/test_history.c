@@ -375,7 +375,9 @@ static void test_lifecycle(void)
 		for (size_t k = i + 1; k < jv_len(a); k++)
 			dup += strcmp(jv_key(a, i), jv_key(a, k)) == 0;
 	CHECK_EQ(dup, 0);
-	CHECK_EQ(jv_len(a), 22);
+	CHECK_EQ(jv_len(a), 24);
+	CHECK_NUM(N(a, "updates_omitted"), 0);
+	CHECK_NUM(N(a, "samples"), 0);
 	const struct jval *evs = jv_get(a, "events");
 	static const char *const order[] = {"attack_start",   "mitigation_start", "bgp_announce",
 					    "attack_update",  "attack_update",	  "attack_end",
@@ -1464,6 +1466,48 @@ static void rm_rf(const char *dir)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* attack_sample lines are points of the timeline, not events; a long attack lists its first
+ * HIST_MAX_UPDATES (500) updates and counts the rest, while its timeline keeps every point */
+static void test_samples(void)
+{
+	static const struct det A = {"1700000100-1", "198.51.100.9", NULL, false, 1700000100.0};
+	struct hist *h = open_ok(tpath("samples.db"), 0, 0);
+	const struct jval *a;
+	char l[256];
+
+	if (!h)
+		return;
+	det_ev(h, &A, EV_ATTACK_START, 1700000100000ULL, 1000, 8e5, 1000, 8e5, 100, 8000, "[\"pps\"]",
+	       NULL);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(l, sizeof(l),
+			 "{\"event\":\"attack_sample\",\"ts\":%d,\"attack\":\"1700000100-1\","
+			 "\"pps\":%d,\"bps\":%d}",
+			 1700000100 + i, 2000 + i, 16000 + i);
+		line(h, l);
+	}
+	for (int i = 0; i < 510; i++)
+		det_ev(h, &A, EV_ATTACK_UPDATE, 1700000104000ULL + (uint64_t)i * 1000, 3000 + i, 24e5,
+		       3000 + i, 24e5, 200, 16000, "[\"pps\"]", NULL);
+	struct jdoc *d = attack(h, "1700000100-1", &a);
+	CHECK(a != NULL);
+	CHECK_NUM(N(a, "samples"), 3);
+	CHECK_NUM(N(a, "updates_omitted"), 10);
+	const struct jval *evs = jv_get(a, "events"), *tl = jv_get(a, "timeline");
+	CHECK_EQ(jv_len(evs), 1 + 500);
+	for (size_t i = 0; i < jv_len(evs); i++)
+		CHECK(strcmp(S(jv_at(evs, i), "event"), "attack_sample") != 0);
+	/* start, 3 samples, 510 updates: every point, in time order */
+	CHECK_EQ(jv_len(jv_get(tl, "ts")), 1 + 3 + 510);
+	CHECK_EQ(jv_len(jv_get(tl, "pps")), 1 + 3 + 510);
+	CHECK_NUM(jv_num(jv_at(jv_get(tl, "pps"), 1)), 2001);
+	CHECK_NUM(jv_num(jv_at(jv_get(tl, "bps"), 3)), 16003);
+	CHECK_NUM(jv_num(jv_at(jv_get(tl, "ts"), 2)), 1700000102);
+	CHECK_NUM(jv_num(jv_at(jv_get(tl, "pps"), 513)), 3509);
+	jdoc_free(d);
+	hist_close(h);
+}
+
 int main(int argc, char **argv)
 {
 	const char *t = getenv("TMPDIR");
@@ -1488,6 +1532,7 @@ int main(int argc, char **argv)
 	test_malformed();
 	test_numbers();
 	test_mitigations();
+	test_samples();
 	test_threads();
 	test_locked();
 	test_poison();

@@ -1477,8 +1477,8 @@ static void test_samples(void)
 
 	if (!h)
 		return;
-	det_ev(h, &A, EV_ATTACK_START, 1700000100000ULL, 1000, 8e5, 1000, 8e5, 100, 8000, "[\"pps\"]",
-	       NULL);
+	det_ev(h, &A, EV_ATTACK_START, 1700000100000ULL, 1000, 8e5, 1000, 8e5, 100, 8000,
+	       "[\"pps\"]", NULL);
 	for (int i = 1; i <= 3; i++) {
 		snprintf(l, sizeof(l),
 			 "{\"event\":\"attack_sample\",\"ts\":%d,\"attack\":\"1700000100-1\","
@@ -1487,8 +1487,8 @@ static void test_samples(void)
 		line(h, l);
 	}
 	for (int i = 0; i < 510; i++)
-		det_ev(h, &A, EV_ATTACK_UPDATE, 1700000104000ULL + (uint64_t)i * 1000, 3000 + i, 24e5,
-		       3000 + i, 24e5, 200, 16000, "[\"pps\"]", NULL);
+		det_ev(h, &A, EV_ATTACK_UPDATE, 1700000104000ULL + (uint64_t)i * 1000, 3000 + i,
+		       24e5, 3000 + i, 24e5, 200, 16000, "[\"pps\"]", NULL);
 	struct jdoc *d = attack(h, "1700000100-1", &a);
 	CHECK(a != NULL);
 	CHECK_NUM(N(a, "samples"), 3);

@@ -1079,45 +1079,37 @@ static void merge_entry(struct detector *d, const struct tick_ent *e, uint32_t h
 
 enum { PF_HASH = 16, PF_HOST = 8, PF_RATE = 4, PF_RING = 32 };
 
-static void merge_ahead_hash(const struct detector *d, const struct ticktab *t, uint32_t k,
-			     uint32_t home[PF_RING])
+/* Reads ahead of merging entry k of t (see merge_shard): hashes entry k + PF_HASH and loads its
+ * index slot, loads the host and rate slot of entry k + PF_HOST, and the rate entry of entry
+ * k + PF_RATE. Index slots may name another host (a collision) or change before the merge: what
+ * is loaded here is a hint, nothing is decided on it. (One function that also stores the hashes:
+ * a function that only prefetches reads as pure to GCC, and calls to it are dropped.) */
+static void merge_ahead(const struct detector *d, const struct ticktab *t, uint32_t k,
+			uint32_t home[PF_RING])
 {
-	uint32_t i = host_home(d, &t->e[k].addr);
-
-	home[k % PF_RING] = i;
-	__builtin_prefetch(&d->idx[i]);
-}
-
-static void merge_ahead_host(const struct detector *d, const struct ticktab *t, uint32_t k,
-			     const uint32_t home[PF_RING])
-{
-	/* the slot may name another host (a collision) or change before the merge: these are
-	 * hints, nothing is read from them */
-	uint32_t x = d->idx[home[k % PF_RING]];
-	uint8_t dir = t->e[k].dir;
-
-	if (!x)
-		return;
-	const struct host *h = &d->hosts[x - 1];
 	const struct ratetab *rt = &d->rt[d->rt_cur];
-	__builtin_prefetch(h);
-	__builtin_prefetch(&h->c[dir][0]);
-	__builtin_prefetch(&h->c[dir][C__STORED - 1]);
-	__builtin_prefetch(&rt->idx[rt_home(rt, ((x - 1) << 1 | dir) + 1)]);
-}
+	uint32_t j = k + PF_HASH, x;
 
-static void merge_ahead_rate(const struct detector *d, const struct ticktab *t, uint32_t k,
-			     const uint32_t home[PF_RING])
-{
-	uint32_t x = d->idx[home[k % PF_RING]];
-	const struct ratetab *rt = &d->rt[d->rt_cur];
-
-	if (!x)
-		return;
-	uint32_t hd = ((x - 1) << 1 | t->e[k].dir) + 1;
-	const struct rslot *sl = &rt->idx[rt_home(rt, hd)];
-	if (sl->hd == hd)
-		__builtin_prefetch(&rt->e[sl->ent]);
+	if (j < t->n) {
+		home[j % PF_RING] = host_home(d, &t->e[j].addr);
+		__builtin_prefetch(&d->idx[home[j % PF_RING]]);
+	}
+	j = k + PF_HOST;
+	if (j < t->n && (x = d->idx[home[j % PF_RING]]) != 0) {
+		const struct host *h = &d->hosts[x - 1];
+		uint8_t dir = t->e[j].dir;
+		__builtin_prefetch(h);
+		__builtin_prefetch(&h->c[dir][0]);
+		__builtin_prefetch(&h->c[dir][C__STORED - 1]);
+		__builtin_prefetch(&rt->idx[rt_home(rt, ((x - 1) << 1 | dir) + 1)]);
+	}
+	j = k + PF_RATE;
+	if (j < t->n && (x = d->idx[home[j % PF_RING]]) != 0) {
+		uint32_t hd = ((x - 1) << 1 | t->e[j].dir) + 1;
+		const struct rslot *sl = &rt->idx[rt_home(rt, hd)];
+		if (sl->hd == hd)
+			__builtin_prefetch(&rt->e[sl->ent]);
+	}
 }
 
 /* Flips a shard's epoch and, once the worker has moved to the other table, merges the one it
@@ -1147,21 +1139,16 @@ static void merge_shard(struct detector *d, int i)
 	}
 	d->pending[i] = false;
 	/* With many hosts in a tick (a carpet bomb), merging waits on memory: the host's index
-	 * slot, then the host, then its slot in the rate table. Entries are read ahead in two
-	 * steps so those loads overlap: PF_HASH entries ahead, hash the address and load its index
-	 * slot; PF_HOST ahead, load the host that slot names and its rate slot; PF_RATE ahead, the
-	 * rate entry that slot names. */
+	 * slot, then the host, then its slot and entry in the rate table. merge_ahead loads them
+	 * for the entries a few places ahead, so those loads overlap. */
 	struct ticktab *t = &sh->tt[(e - 1) & 1];
 	uint32_t home[PF_RING];
-	for (uint32_t k = 0; k < t->n && k < PF_HASH; k++)
-		merge_ahead_hash(d, t, k, home);
+	for (uint32_t k = 0; k < t->n && k < PF_HASH; k++) {
+		home[k] = host_home(d, &t->e[k].addr);
+		__builtin_prefetch(&d->idx[home[k]]);
+	}
 	for (uint32_t k = 0; k < t->n; k++) {
-		if (k + PF_HASH < t->n)
-			merge_ahead_hash(d, t, k + PF_HASH, home);
-		if (k + PF_HOST < t->n)
-			merge_ahead_host(d, t, k + PF_HOST, home);
-		if (k + PF_RATE < t->n)
-			merge_ahead_rate(d, t, k + PF_RATE, home);
+		merge_ahead(d, t, k, home);
 		merge_entry(d, &t->e[k], home[k % PF_RING]);
 	}
 	ticktab_clear(t);

@@ -60,7 +60,19 @@ static void check_roundtrip(const char *name, const char *printed)
 		return;
 	}
 	char *again = print_str(c2);
-	CHECK_STR(again, printed);
+	/* the one documented exception: an inline api.token is not printed, so the second print
+	 * says there is none */
+	const char *set = "  # token: set, not printed\n";
+	const char *none = "  # token: none (changes over HTTP are refused)\n";
+	char *p = strstr(printed, set), *want = NULL;
+	if (p && (want = malloc(strlen(printed) + strlen(none) + 1))) {
+		size_t pre = (size_t)(p - printed);
+		memcpy(want, printed, pre);
+		strcpy(want + pre, none);
+		strcat(want, p + strlen(set));
+	}
+	CHECK_STR(again, want ? want : printed);
+	free(want);
 	free(again);
 	conf_free(c2);
 }

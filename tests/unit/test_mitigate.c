@@ -537,9 +537,9 @@ static void test_manager(void)
 
 	/* by hand: delete, and unknown ids */
 	CHECK_EQ(mit_rule_del(m, 1, 1400 * S, err, sizeof(err)), 0);
-	CHECK_EQ(mit_rule_del(m, 1, 1400 * S, err, sizeof(err)), -1);
+	CHECK_EQ(mit_rule_del(m, 1, 1400 * S, err, sizeof(err)), CTL_ENOTFOUND);
 	CHECK(strstr(err, "no rule 1") != NULL);
-	CHECK_EQ(mit_rule_del(m, 99999, 1400 * S, err, sizeof(err)), -1);
+	CHECK_EQ(mit_rule_del(m, 99999, 1400 * S, err, sizeof(err)), CTL_ENOTFOUND);
 	CHECK_EQ(tgt_slot(&r.target, false), -1); /* last rule gone: target removed */
 
 	/* the data plane refusing a rule: counted, no event */

@@ -1799,34 +1799,41 @@ void det_each_attack(const struct detector *d, void (*fn)(void *arg, const struc
 				fn(arg, d->groups[g].att[dir]);
 }
 
+struct attack_list {
+	const struct attack **a;
+	size_t n, cap;
+};
+
+static void attack_collect(void *arg, const struct attack *a)
+{
+	struct attack_list *l = arg;
+
+	if (l->n < l->cap)
+		l->a[l->n++] = a;
+}
+
 void det_attacks_json(struct detector *d, struct json *out)
 {
-	size_t n = 0, cap = d->st.attacks_active ? d->st.attacks_active : 1;
-	const struct attack **a = malloc(cap * sizeof(*a));
+	struct attack_list l = {.cap = d->st.attacks_active ? d->st.attacks_active : 1};
 
+	l.a = malloc(l.cap * sizeof(*l.a));
 	json_arr(out);
-	if (!a) {
+	if (!l.a) {
 		out->oom = true;
 		json_aend(out);
 		return;
 	}
-	for (uint32_t k = 0; k < d->hot_hw; k++)
-		if (d->hot[k].used && d->hot[k].att && n < cap)
-			a[n++] = d->hot[k].att;
-	for (size_t g = 0; g < d->n_groups; g++)
-		for (int dir = 0; dir < DIR__COUNT; dir++)
-			if (d->groups[g].att[dir] && n < cap)
-				a[n++] = d->groups[g].att[dir];
-	qsort(a, n, sizeof(*a), cmp_attack);
-	for (size_t i = 0; i < n; i++) {
+	det_each_attack(d, attack_collect, &l);
+	qsort(l.a, l.n, sizeof(*l.a), cmp_attack);
+	for (size_t i = 0; i < l.n; i++) {
 		json_obj(out);
-		attack_members(d, out, a[i], EV_ATTACK_UPDATE);
+		attack_members(d, out, l.a[i], EV_ATTACK_UPDATE);
 		json_key(out, "active");
 		json_bool(out, true);
 		json_end(out);
 	}
 	json_aend(out);
-	free(a);
+	free(l.a);
 }
 
 void det_traffic_json(const struct detector *d, unsigned seconds, struct json *out)

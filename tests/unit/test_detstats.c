@@ -744,6 +744,12 @@ static void test_reload(void)
 	conf_free(c4);
 }
 
+static void count_attack(void *arg, const struct attack *a)
+{
+	(void)a;
+	++*(int *)arg;
+}
+
 /* det_attacks_json: the same object as the attack_update event, ids as in attack_start, ordered
  * by start; [] once they ended. det_top and det_host name the attack. */
 static void test_attacks_json(void)
@@ -810,6 +816,9 @@ static void test_attacks_json(void)
 			CHECK_EQ(jv_bool(jv_get(jv_at(root, 1), "active")), 1);
 			CHECK(jv_get(jv_at(root, 0), "event") == NULL);
 			jdoc_free(doc);
+			int n_att = 0;
+			det_each_attack(f.d, count_attack, &n_att);
+			CHECK_EQ(n_att, 2);
 			both++;
 		}
 		if (t > 5 && t < 5.1) {

@@ -61,7 +61,7 @@ done
 
 accounted() { # incoming packets moatd has accounted
 	ip netns exec "$LAB_PROT" curl -s "$URL/metrics" |
-		awk '/^moat_traffic_packets_total\{direction="incoming"/ { s += $2 } END { print s + 0 }'
+		awk '/^moat_traffic_packets_total\{direction="incoming"/ { s += $2 } END { printf "%.0f\n", s }'
 }
 
 # wrk's --latency distribution: "50%" "99%" lines (us/ms/s), the max, and Requests/sec

@@ -7,6 +7,8 @@
 #   sh bench/xdp-veth.sh     XDP drop rate through a veth beside nftables (~3 min)
 #   sh bench/mitigate-latency.sh   detection to scrubber rule in effect (~35 s)
 #   sh bench/bgp-latency.sh; sh bench/bgp-load.sh   detection to BGP UPDATE; 10,000 routes to BIRD (~1 min; bird2)
+#   sh bench/api-latency.sh  the HTTP API's p99 for top hosts and attacks under a 1 Mpps flood (~4 min; wrk)
+#   sh bench/api-fnm.sh      the API beside FastNetMon's Prometheus endpoint and gRPC client (~2 min)
 cd "$(dirname "$0")" || exit 1
 for b in replay.sh hostmem.sh; do
 	sh "$b"

@@ -108,7 +108,11 @@ struct daemon {
 	uint64_t next_prune_ns;
 	uint64_t sample_sec; /* the last second whose attack samples went to the history */
 	unsigned n_samples;  /* samples in that second (capped) */
-	struct json tmp;     /* scratch for replies built from other replies */
+	struct gprev {	     /* each hostgroup's totals at the end of second `sec` */
+		uint64_t p[DIR__COUNT], b[DIR__COUNT], sec;
+	} * gprev;
+	size_t n_gprev;
+	struct json tmp; /* scratch for replies built from other replies */
 };
 
 /* mitigation events go to the event log (which a reload may open later) */
@@ -215,25 +219,58 @@ static int setup_bgp(struct daemon *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* One point of an attack's timeline a second: its target's traffic in that direction over the
- * second that just completed, to the history only (attack_sample, stamped at the second's end
- * like an event's rate over the window ending at its ts). Host attacks; at most 4096 a second. */
+/* One point of an attack's timeline a second, to the history only (attack_sample): a host
+ * attack's target's traffic in its direction over the second that just completed, a hostgroup
+ * attack's whole group's (the difference of its totals a second apart). Stamped at the second's
+ * end, like an event's rate over the window ending at its ts. At most 4096 a second. */
 static void sample_attack(void *arg, const struct attack *a)
 {
 	struct daemon *m = arg;
 	struct det_host_info h;
+	double pps, bps;
 	char line[256];
 
-	if (a->group || m->n_samples >= 4096 || det_host(m->det, &a->target, &h) < 0)
+	if (m->n_samples >= 4096)
 		return;
+	if (a->group) {
+		uint64_t p[DIR__COUNT], b[DIR__COUNT];
+		if (a->hg < 0 || (size_t)a->hg >= m->n_gprev ||
+		    m->gprev[a->hg].sec + 1 != m->sample_sec ||
+		    det_group_totals(m->det, a->hg, p, b) < 0)
+			return;
+		pps = (double)(p[a->dir] - m->gprev[a->hg].p[a->dir]);
+		bps = (double)(b[a->dir] - m->gprev[a->hg].b[a->dir]) * 8;
+	} else {
+		if (det_host(m->det, &a->target, &h) < 0)
+			return;
+		pps = h.rate[a->dir].pps;
+		bps = h.rate[a->dir].bps;
+	}
 	m->n_samples++;
 	int n = snprintf(line, sizeof(line),
 			 "{\"event\":\"attack_sample\",\"ts\":%llu,\"attack\":\"%s\",\"pps\":%.0f,"
 			 "\"bps\":%.0f}",
-			 (unsigned long long)m->sample_sec + 1, a->id, h.rate[a->dir].pps,
-			 h.rate[a->dir].bps);
+			 (unsigned long long)m->sample_sec + 1, a->id, pps, bps);
 	if (n > 0 && (size_t)n < sizeof(line))
 		hist_line(m->hist, line, (size_t)n);
+}
+
+/* Every hostgroup's totals as of the second that just completed, for the next second's samples */
+static void sample_groups(struct daemon *m)
+{
+	size_t n = m->conf->n_hostgroups;
+
+	if (n != m->n_gprev) { /* a reload changed the groups: start over */
+		struct gprev *g = realloc(m->gprev, (n ? n : 1) * sizeof(*g));
+		if (!g)
+			return;
+		memset(g, 0, (n ? n : 1) * sizeof(*g));
+		m->gprev = g;
+		m->n_gprev = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (det_group_totals(m->det, (int)i, m->gprev[i].p, m->gprev[i].b) == 0)
+			m->gprev[i].sec = m->sample_sec;
 }
 
 /* The detector's tick hook: holds of scrubber rules and BGP routes, attack samples */
@@ -245,6 +282,7 @@ static void on_tick(void *arg, uint64_t now_ns)
 		m->sample_sec = det_last_second(m->det);
 		m->n_samples = 0;
 		det_each_attack(m->det, sample_attack, m);
+		sample_groups(m);
 	}
 
 	if (m->mit)
@@ -270,7 +308,9 @@ static int setup_sinks(struct daemon *m, char *err, size_t errlen)
 				    c->history.max_attacks, err, errlen);
 		if (!m->hist)
 			return -1;
-		int n = hist_prune(m->hist, realtime_ns());
+		/* retention counts on the system clock: a replay of an old capture would delete its
+		 * own attacks, so replays never prune */
+		int n = m->replay ? 0 : hist_prune(m->hist, realtime_ns());
 		log_info("history: %s (retention %u days, at most %u attacks)%s", c->history.path,
 			 c->history.retention_days, c->history.max_attacks,
 			 n > 0 ? ", old attacks pruned" : "");
@@ -1501,6 +1541,7 @@ int main(int argc, char **argv)
 	hist_close(m.hist); /* after everything that emits events */
 	evlog_close(m.evlog);
 	json_free(&m.tmp);
+	free(m.gprev);
 	for (int i = 0; i < m.n_old; i++)
 		conf_free(m.old_confs[i]);
 	conf_free(m.conf);

@@ -69,9 +69,16 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+/* A query parameter's value; "" for one given without a value ("?limit"), so that it is refused
+ * as an empty value instead of passing for absent. */
 static const char *lookup(void *ctx, const char *name)
 {
-	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+	const char *v = NULL;
+
+	if (MHD_lookup_connection_value_n(ctx, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+					  NULL) != MHD_YES)
+		return NULL;
+	return v ? v : "";
 }
 
 struct iter {

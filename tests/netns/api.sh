@@ -282,7 +282,8 @@ check "GET top?foo=1: 400 naming it ($code): $(err)" is 400 ".error | test(\"unk
 req GET "$API/status?verbose=1"
 check "GET status?verbose=1: 400 ($code): $(err)" is 400 '.error | test("takes none")'
 for q in "top?by=packets" "top?limit=0" "top?limit=101" "top?direction=sideways" "traffic?seconds=601" \
-	"traffic?seconds=abc" "history?limit=0" "history?before=yesterday" "history?target=bogus"; do
+	"traffic?seconds=abc" "history?limit=0" "history?before=yesterday" "history?target=bogus" \
+	"top?limit" "history?target" "traffic?seconds="; do
 	req GET "$API/$q"
 	check "GET $q: 400 ($code): $(err)" is 400 '.ok == false'
 done

@@ -1812,7 +1812,18 @@ static void attack_collect(void *arg, const struct attack *a)
 		l->a[l->n++] = a;
 }
 
-void det_attacks_json(struct detector *d, struct json *out)
+/* the heaviest first; equal rates by start */
+static int cmp_attack_pps(const void *a, const void *b)
+{
+	const struct attack *x = *(const struct attack *const *)a,
+			    *y = *(const struct attack *const *)b;
+
+	if (x->pps != y->pps)
+		return x->pps > y->pps ? -1 : 1;
+	return cmp_attack(a, b);
+}
+
+size_t det_attacks_json(struct detector *d, struct json *out, size_t max)
 {
 	struct attack_list l = {.cap = d->st.attacks_active ? d->st.attacks_active : 1};
 
@@ -1821,9 +1832,14 @@ void det_attacks_json(struct detector *d, struct json *out)
 	if (!l.a) {
 		out->oom = true;
 		json_aend(out);
-		return;
+		return 0;
 	}
 	det_each_attack(d, attack_collect, &l);
+	size_t total = l.n;
+	if (l.n > max) { /* a carpet of host attacks: the heaviest max of them */
+		qsort(l.a, l.n, sizeof(*l.a), cmp_attack_pps);
+		l.n = max;
+	}
 	qsort(l.a, l.n, sizeof(*l.a), cmp_attack);
 	for (size_t i = 0; i < l.n; i++) {
 		json_obj(out);
@@ -1834,6 +1850,7 @@ void det_attacks_json(struct detector *d, struct json *out)
 	}
 	json_aend(out);
 	free(l.a);
+	return total;
 }
 
 void det_traffic_json(const struct detector *d, unsigned seconds, struct json *out)

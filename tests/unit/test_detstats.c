@@ -772,7 +772,7 @@ static void test_attacks_json(void)
 	maddr_parse("198.51.100.7", &g);
 	json_init(&j);
 	json_arr(&j);
-	det_attacks_json(f.d, &j);
+	det_attacks_json(f.d, &j, SIZE_MAX);
 	json_aend(&j);
 	CHECK_STR(j.buf, "[[]]");
 	for (int k = 0; k < 120; k++) {
@@ -796,7 +796,7 @@ static void test_attacks_json(void)
 				snprintf(want, sizeof(want), "[{%.*s,\"active\":true}]",
 					 (int)(l - strlen(pre) - 1), ev[e].json + strlen(pre));
 				json_reset(&j);
-				det_attacks_json(f.d, &j);
+				det_attacks_json(f.d, &j, SIZE_MAX);
 				CHECK_STR(j.buf, want);
 				CHECK_STR(ev[e].id, gid);
 				compared++;
@@ -805,7 +805,7 @@ static void test_attacks_json(void)
 		if (*hid && !both) {
 			char err[128];
 			json_reset(&j);
-			det_attacks_json(f.d, &j);
+			det_attacks_json(f.d, &j, SIZE_MAX);
 			struct jdoc *doc = jparse(j.buf, j.len, err, sizeof(err));
 			const struct jval *root = jdoc_root(doc);
 			CHECK_EQ(jv_len(root), 2);
@@ -815,6 +815,13 @@ static void test_attacks_json(void)
 			CHECK_EQ(jv_bool(jv_get(jv_at(root, 0), "active")), 1);
 			CHECK_EQ(jv_bool(jv_get(jv_at(root, 1), "active")), 1);
 			CHECK(jv_get(jv_at(root, 0), "event") == NULL);
+			jdoc_free(doc);
+			/* capped at 1: the heavier; at equal rates the earlier */
+			json_reset(&j);
+			CHECK_EQ(det_attacks_json(f.d, &j, 1), 2);
+			doc = jparse(j.buf, j.len, err, sizeof(err));
+			CHECK_EQ(jv_len(jdoc_root(doc)), 1);
+			CHECK_STR(jv_str(jv_get(jv_at(jdoc_root(doc), 0), "id")), gid);
 			jdoc_free(doc);
 			int n_att = 0;
 			det_each_attack(f.d, count_attack, &n_att);
@@ -845,7 +852,7 @@ static void test_attacks_json(void)
 		ends += strcmp(ev[e].kind, "attack_end") == 0;
 	CHECK_EQ(ends, 2);
 	json_reset(&j);
-	det_attacks_json(f.d, &j);
+	det_attacks_json(f.d, &j, SIZE_MAX);
 	CHECK_STR(j.buf, "[]");
 	/* .7 still sends 100 pps, with no attack now */
 	CHECK_EQ(det_top(f.d, DET_PPS, DIR_IN, r, 4), 1);

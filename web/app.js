@@ -739,13 +739,24 @@
 
       // mitigations and routes
       const mits = arr(a.mitigations), routes = arr(a.routes);
-      const hasEvidence = mits.some((m) => m && typeof m === 'object' && (m.evidence || m.evidence_packets > 0));
-      fill(dl, hasEvidence ? h('a', {
-        class: 'btn ghost', id: 'evidence', href: `api/v1/attacks/${encodeURIComponent(id)}/evidence.pcap`,
-        download: `moat-${id}.pcap`, onclick: downloadEvidence,
-      }, 'Download evidence (pcap)') : null);
       // history's record of each rule, its live counters from the scrubber while it is in place
       const live = new Map(arr(liveRules).filter((r) => r && r.attack === (a.id || id)).map((r) => [r.id, r]));
+      // evidence there is to download: while a rule is in place the scrubber says whether it has
+      // written a sample yet (history's record of a rule in place names the file it will write,
+      // which is not there until then: moatd answers 404); once it ended, history's record does
+      const hasEvidence = mits.some((m) => {
+        if (!m || typeof m !== 'object') return false;
+        const l = live.get(m.rule_id ?? m.id);
+        return l ? !!l.evidence || l.evidence_packets > 0 : !!m.evidence && m.evidence_packets !== 0;
+      });
+      // the link stays the same element across polls: one replaced between a press and its release
+      // takes no click
+      const href = `api/v1/attacks/${encodeURIComponent(id)}/evidence.pcap`;
+      if (!hasEvidence) fill(dl);
+      else if (!dl.firstElementChild || dl.firstElementChild.getAttribute('href') !== href) {
+        fill(dl, h('a', { class: 'btn ghost', id: 'evidence', href, download: `moat-${id}.pcap`, onclick: downloadEvidence },
+          'Download evidence (pcap)'));
+      }
       const when = (t) => (isNum(t) ? h('span', { title: utcTitle(t), text: fmtWhen(t) }) : null);
       const mrow = (m) => {
         if (!m || typeof m !== 'object') return h('tr', null, h('td', { class: 'n' }, str(m)), h('td', { colspan: 8, class: 'muted', text: 'rule' }));

@@ -1,7 +1,7 @@
 // Browser test of the moat dashboard (web/): Debian's Chromium driven by playwright-core.
 //
-//   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR [--events FILE --control DIR]
-//   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR --auth TOKEN
+//   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR [--events FILE --control DIR [--evidence N]]
+//   node tests/web/dashboard.mjs BASE_URL ARTIFACTS_DIR --auth TOKEN [--attack ID]
 //
 // Prints one "ok: ..." or "FAIL: ..." line per check (as tests/replay/lib.sh does) and writes
 // them to ARTIFACTS_DIR/results.txt (results-token.txt with --auth); exits 1 when any failed. Screenshots go to ARTIFACTS_DIR.
@@ -13,8 +13,17 @@
 // flood, and the script waits for attack_end before it looks at the history. Without them (a
 // mock API during development) it expects an attack to be active already.
 //
+// With --evidence N (moatd's scrubber is on, evidence_packets N) the flood must get a scrubber
+// rule: the overview shows it in the attack's row and the Mitigations panel; the attack page
+// lists it with its counters (matched, dropped, drop rate, N evidence packets) and offers the
+// evidence; clicking that link downloads a pcap (a plain link on an open API), saved as
+// ARTIFACTS_DIR/evidence.pcap and checked here as a pcap of N whole records (the caller reads it
+// with tcpdump). Screenshots attack.png and attack-mitigation.png show the rule.
+//
 // With --auth (a moatd that wants TOKEN for its GETs) it checks the token form instead: asked
 // once, a wrong token refused, the right one kept in sessionStorage and sent as a bearer token.
+// With --attack ID too, that attack's page downloads its evidence with the token (the page
+// fetches it with the header and saves it from a blob): ARTIFACTS_DIR/evidence-token.pcap.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +52,8 @@ const eventsFile = opt('--events');
 const control = opt('--control');
 const live = !!(eventsFile && control);
 const authToken = opt('--auth');
+const evidenceCap = opt('--evidence') ? Number(opt('--evidence')) : 0;
+const authAttack = opt('--attack');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 fs.mkdirSync(art, { recursive: true });
 
@@ -76,6 +87,28 @@ async function waitEvent(pred, timeoutMs) {
     await sleep(10);
   }
   return null;
+}
+
+// FILE as a pcap: its magic, byte order, and whole records (a truncated last one is an error)
+function pcapInfo(file) {
+  let b;
+  try { b = fs.readFileSync(file); } catch (e) { return { ok: false, why: e.message, size: 0 }; }
+  const info = { size: b.length, magic: b.length >= 4 ? b.subarray(0, 4).toString('hex') : '', records: 0 };
+  const order = { a1b2c3d4: 'BE', a1b23c4d: 'BE', d4c3b2a1: 'LE', '4d3cb2a1': 'LE' }[info.magic];
+  if (!order) return { ...info, ok: false, why: `magic ${info.magic || 'none'} is not a pcap's` };
+  if (b.length < 24) return { ...info, ok: false, why: 'shorter than a pcap header' };
+  const u32 = (o) => (order === 'LE' ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  info.nano = /3c4d|4d3c/.test(info.magic);
+  info.linktype = u32(20);
+  let o = 24;
+  while (o + 16 <= b.length) {
+    const incl = u32(o + 8);
+    if (incl > 262144 || o + 16 + incl > b.length) break;
+    o += 16 + incl;
+    info.records++;
+  }
+  if (o !== b.length) return { ...info, ok: false, why: `a truncated record at byte ${o}` };
+  return { ...info, ok: true };
 }
 
 let browser;
@@ -173,6 +206,17 @@ try {
     const txt = (await row.count()) ? (await row.innerText()).replace(/\s+/g, ' ') : '';
     check(`the row shows target, direction, type, rates and duration: "${txt}"`, /incoming|outgoing/.test(txt) && /pps/.test(txt) && /bit\/s/.test(txt) && /\d+s/.test(txt));
     await sleep(3000); // a few more polls: the charts show the flood, top talkers caught up
+    if (evidenceCap) {
+      // the scrubber's rule for it: in the row's mitigations and in the Mitigations panel
+      const mit = await page.waitForFunction((id) => {
+        const cell = document.querySelector(`#attacks tr[data-id="${id}"] .mits`);
+        const link = document.querySelector(`#mitigations a[href="#/attack/${encodeURIComponent(id)}"]`);
+        return cell && /rule \d+/.test(cell.textContent) && link
+          ? [cell.innerText.replace(/\s+/g, ' ').trim(), link.closest('tr').innerText.replace(/\s+/g, ' ').trim()] : null;
+      }, attackId, { timeout: 5000, polling: 100 }).then((h) => h.jsonValue(), () => null);
+      check(`the overview shows the flood's scrubber rule: in its row "${mit ? mit[0] : ''}", in the Mitigations panel "${mit ? mit[1] : ''}"`,
+        !!mit && /dropped/.test(mit[0]) && /proto udp/.test(mit[1]));
+    }
   }
   await page.screenshot({ path: path.join(art, 'overview.png'), fullPage: true });
   const banner = await page.evaluate(() => { const b = document.querySelector('#banner'); return b.hidden ? '' : b.textContent; });
@@ -191,15 +235,20 @@ try {
     check('the attack page shows its facts (target, type, started, peak)', /Target/.test(facts) && /Started/.test(facts) && /Peak/.test(facts) && /pps/.test(facts));
     const evs = await page.locator('#events tbody tr').count();
     check(`the attack page lists its events (${evs})`, evs >= 1);
-    await sleep(500);
-    await page.screenshot({ path: path.join(art, 'attack.png'), fullPage: true });
+    if (evidenceCap) await attackEvidence(page, attackId);
+    else {
+      await sleep(500);
+      await page.screenshot({ path: path.join(art, 'attack.png'), fullPage: true });
+    }
   }
 
   // ---- history ----
   if (live) {
     fs.writeFileSync(path.join(control, 'stop'), `${now()}\n`);
     const end = await waitEvent((e) => e.event === 'attack_end' && e.id === attackId, 30000);
-    check(`moatd ends the attack once the flood stops${end ? ` (after ${end.e.duration} s)` : ''}`, !!end);
+    // with the scrubber on, the capture behind it stops seeing the flood once the rule is in
+    // place: the attack ends a cooldown later, flood or not
+    check(`moatd ends the attack${evidenceCap ? ' (the scrubber keeps the flood from the capture)' : ' once the flood stops'}${end ? ` (after ${end.e.duration} s)` : ''}`, !!end);
     if (end) {
       await sleep(2500); // an active attack page polls every 2 s: let it show the end
       await page.screenshot({ path: path.join(art, 'attack-ended.png'), fullPage: true });
@@ -294,7 +343,81 @@ async function authTest() {
   check(`after a reload the tab asks no more (${unauthorized - before} new 401s, form ${await page.locator('dialog[open]').count() ? 'open' : 'closed'})`,
     unauthorized === before && (await page.locator('dialog[open]').count()) === 0);
   check(`API requests carry "Authorization: Bearer" (${withToken})`, withToken > 0);
+  if (authAttack) {
+    // the evidence wants the token too: the page fetches it with the header and saves the blob
+    const evid = [];
+    page.on('response', (r) => {
+      if (/\/evidence\.pcap$/.test(new URL(r.url()).pathname)) {
+        evid.push(`${r.status()} ${r.request().headers().authorization === `Bearer ${authToken}` ? 'with' : 'without'} the token`);
+      }
+    });
+    await page.goto(new URL(`/#/attack/${encodeURIComponent(authAttack)}`, base).href);
+    const link = await page.waitForSelector('#evidence', { state: 'visible', timeout: 8000 }).then(() => true, () => false);
+    check(`attack ${authAttack}'s page offers its evidence`, link);
+    if (link) {
+      const file = path.join(art, 'evidence-token.pcap');
+      const dl = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click('#evidence', { timeout: 5000 })])
+        .then(([d]) => d, () => null);
+      const failure = dl ? await dl.failure() : 'no download';
+      if (!failure) await dl.saveAs(file);
+      check(`with the token the link downloads ${dl ? `${dl.suggestedFilename()} from ${dl.url().replace(/[0-9a-f-]{36}$/, '…')}` : ''} (${failure || 'complete'}): fetched ${evid.join(', ') || 'never'}`,
+        !failure && /^blob:/.test(dl.url()) && /\.pcap$/.test(dl.suggestedFilename()) && evid.length === 1 && evid[0] === '200 with the token');
+      const p = pcapInfo(file);
+      check(`that download is a pcap: magic ${p.magic}, ${p.size} bytes, ${p.records} whole records${p.ok ? '' : `: ${p.why}`}`,
+        p.ok && p.records >= 10 && p.linktype === 1);
+      const banner = await page.evaluate(() => { const b = document.querySelector('#banner'); return b.hidden ? '' : b.textContent; });
+      check(`no error shown after it${banner ? `: ${banner}` : ''}`, !banner);
+      await page.screenshot({ path: path.join(art, 'attack-token.png'), fullPage: true });
+    }
+  }
   check(`no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`, pageErrors.length === 0);
   check(`no console errors but the expected 401s${otherErrors.length ? `: ${otherErrors.slice(0, 3).join(' | ')}` : ''}`, otherErrors.length === 0);
   check(`every request went to ${base.origin}`, foreign.length === 0);
+}
+
+// The attack page with the scrubber on: its rule with the live counters, the evidence link, and
+// the download it gives (a plain link on an open API): ARTIFACTS_DIR/evidence.pcap.
+async function attackEvidence(page, id) {
+  // ID, rule, action, started, matched, dropped, drop rate, state, evidence: once the rule has
+  // kept all its samples (the cell counts them)
+  const cells = () => page.evaluate(() => {
+    const tr = document.querySelector('#attack-mitigations tbody tr[data-rule]');
+    return tr ? [...tr.cells].map((c) => c.textContent.replace(/\s+/g, ' ').trim()) : null;
+  });
+  const full = await page.waitForFunction((cap) => {
+    const tr = document.querySelector('#attack-mitigations tbody tr[data-rule]');
+    const m = tr && /^([\d.]+) ?(k?) packets$/.exec(tr.cells[8].textContent.trim());
+    return !!m && Number(m[1]) * (m[2] ? 1000 : 1) >= cap && /pps/.test(tr.cells[6].textContent);
+  }, evidenceCap, { timeout: 10000, polling: 100 }).then(() => true, () => false);
+  const td = (await cells()) || [];
+  check(`the attack page lists the flood's scrubber rule: ${td.length ? `rule ${td[0]} "${td[1]}", ${td[2]}` : 'none'}`,
+    /proto udp/.test(td[1]) && /dport 9\b/.test(td[1]) && /drop$/.test(td[1]) && /^drop auto$/.test(td[2]));
+  check(`with its live counters: matched ${td[4]}, dropped ${td[5]}, drop rate ${td[6]}, ${td[7]}`,
+    /\d/.test(td[4]) && /\d/.test(td[5]) && /\d.*pps$/.test(td[6]) && /^in place/.test(td[7]));
+  check(`and its evidence: ${td[8]} (all ${evidenceCap} samples kept, ${full ? 'within 10 s' : 'not within 10 s'})`, full);
+  const link = await page.waitForSelector('#evidence', { state: 'visible', timeout: 5000 })
+    .then(async (el) => ({ text: (await el.textContent()).trim(), href: await el.getAttribute('href'), download: await el.getAttribute('download') }), () => null);
+  const want = `api/v1/attacks/${encodeURIComponent(id)}/evidence.pcap`;
+  check(`the attack page offers the evidence: ${link ? `"${link.text}" -> ${link.href} (download ${link.download})` : 'no link'}`,
+    !!link && link.href === want && /\.pcap$/.test(link.download || ''));
+  await sleep(1200); // moatd flushes the evidence file each tick: the last samples are in it now
+  await page.screenshot({ path: path.join(art, 'attack.png'), fullPage: true });
+  await page.locator('#attack-mitigations').screenshot({ path: path.join(art, 'attack-mitigation.png') });
+  if (!link) return;
+
+  const file = path.join(art, 'evidence.pcap');
+  const t0 = now();
+  const dl = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click('#evidence', { timeout: 5000 })])
+    .then(([d]) => d, (e) => { check(`clicking the evidence link starts a download (${e.message.split('\n')[0]})`, false); return null; });
+  if (!dl) return;
+  const failure = await dl.failure();
+  if (!failure) await dl.saveAs(file);
+  const url = new URL(`/${want}`, base).href;
+  check(`clicking it downloads ${dl.suggestedFilename()} from ${dl.url()} (${failure || `complete in ${ms(now() - t0)}`})`,
+    !failure && dl.url() === url && /\.pcap$/.test(dl.suggestedFilename()));
+  const p = pcapInfo(file);
+  check(`the download is a pcap: magic ${p.magic}, ${p.size} bytes, ${p.records} whole records of ${evidenceCap} kept, link type ${p.linktype}${p.ok ? '' : `: ${p.why}`}`,
+    p.ok && p.records === evidenceCap && p.linktype === 1 && p.size >= 24 + evidenceCap * (16 + 42));
+  const banner = await page.evaluate(() => { const b = document.querySelector('#banner'); return b.hidden ? '' : b.textContent; });
+  check(`no error shown after the download${banner ? `: ${banner}` : ''}`, !banner);
 }

@@ -27,7 +27,27 @@
       else el.append(k instanceof Node ? k : String(k));
     }
   }
-  const fill = (el, ...kids) => { el.replaceChildren(); add(el, kids); return el; };
+  // Replacing an element between a press and its release loses the click (the browser sends it
+  // nowhere): while a pointer is down inside el, its new content waits for the release.
+  let pressedAt = null;
+  const held = new Map();
+  document.addEventListener('pointerdown', (e) => { pressedAt = e.target; }, true);
+  const release = () => {
+    pressedAt = null;
+    setTimeout(() => { // after the click the release makes
+      for (const [el, kids] of held) { el.replaceChildren(); add(el, kids); }
+      held.clear();
+    }, 0);
+  };
+  document.addEventListener('pointerup', release, true);
+  document.addEventListener('pointercancel', release, true);
+  const fill = (el, ...kids) => {
+    if (pressedAt && pressedAt instanceof Node && el.contains(pressedAt)) { held.set(el, kids); return el; }
+    held.delete(el);
+    el.replaceChildren();
+    add(el, kids);
+    return el;
+  };
 
   // ---- formatting: SI units, local times, 1m05s durations ----
   const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -473,9 +493,10 @@
     }
 
     let attacks = null; // null: no answer yet
+    let attacksActive = 0; // moatd lists at most 500 (the heaviest); this counts them all
     function renderAttacks() {
       if (!attacks) { fill(attacksBody, h('div', { class: 'empty', text: 'waiting for moatd…' })); return; }
-      $('#attacks-note').textContent = attacks.length ? `${attacks.length} active` : '';
+      $('#attacks-note').textContent = attacks.length ? (attacksActive > attacks.length ? `${attacksActive} active, the ${attacks.length} heaviest shown` : `${attacks.length} active`) : '';
       attacksPanel.classList.toggle('alert', attacks.length > 0);
       if (!attacks.length) {
         fill(attacksBody, h('div', { class: 'empty good', text: 'No active attacks.' }));
@@ -509,6 +530,7 @@
         const j = await api('api/v1/attacks');
         if (!current(gen)) return;
         attacks = arr(j.attacks).filter((a) => a && typeof a === 'object');
+        attacksActive = isNum(j.active) ? j.active : attacks.length;
         attacks.sort((x, y) => (y.pps || 0) - (x.pps || 0));
         renderAttacks();
         setAlarm(attacks.length);

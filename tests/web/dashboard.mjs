@@ -224,7 +224,19 @@ try {
 
   // ---- the attack's page ----
   if (attackId) {
-    await page.click(`#attacks tr[data-id="${attackId}"] a`);
+    // a slow click: pressed, held across two refreshes of the table (once a second), released.
+    // A row replaced under the pointer would swallow it; the page holds its refresh instead
+    const link = page.locator(`#attacks tr[data-id="${attackId}"] a`).first();
+    const box = await link.boundingBox();
+    if (box) {
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await sleep(2300);
+      await page.mouse.up();
+    } else {
+      await page.click(`#attacks tr[data-id="${attackId}"] a`);
+    }
+    check('the attack row is there to press', !!box);
     const hashOk = await page.waitForFunction((id) => decodeURIComponent(location.hash) === `#/attack/${id}`, attackId, { timeout: 3000 }).then(() => true, () => false);
     check(`the row links to its attack page (${await page.evaluate(() => location.hash)})`, hashOk);
     const tl = await page.waitForFunction(() => window.moat.charts.timeline && window.moat.charts.timeline.data[0].length > 0

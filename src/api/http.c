@@ -17,7 +17,6 @@
 
 #include "api/api.h"
 #include "core/conf.h"
-#include "core/jparse.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -151,14 +150,7 @@ static struct MHD_Response *json_resp(struct api *a)
 
 static enum MHD_Result error(struct api *a, struct MHD_Connection *c, int status, const char *msg)
 {
-	json_reset(&a->j);
-	json_obj(&a->j);
-	json_key(&a->j, "ok");
-	json_bool(&a->j, false);
-	json_key(&a->j, "error");
-	json_str(&a->j, msg);
-	json_end(&a->j);
-	json_raw(&a->j, "\n");
+	ctl_error_reply(&a->j, msg);
 	struct MHD_Response *r = json_resp(a);
 	if (r && status == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -196,23 +188,11 @@ static int authorize(struct api *a, struct MHD_Connection *c, enum api_auth need
 
 static enum MHD_Result run_cmd(struct api *a, struct MHD_Connection *c)
 {
-	char err[512] = "";
 	struct api_req *r = &a->req;
+	int rc = ctl_run(a->h.cmd, a->h.arg, r->argc, r->argv, &a->j);
 
-	json_reset(&a->j);
-	json_obj(&a->j);
-	json_key(&a->j, "ok");
-	json_bool(&a->j, true);
-	int rc = a->h.cmd(a->h.arg, r->argc, r->argv, &a->j, err, sizeof(err));
-	if (rc != 0)
-		return error(a, c, api_status_of(rc), err[0] ? err : "failed");
-	if (a->j.depth != 1 || a->j.after_key || a->j.oom) {
-		log_err("api: command %s wrote an unbalanced reply", r->argv[0]);
-		return error(a, c, 500, "internal error: malformed reply");
-	}
-	json_end(&a->j);
-	json_raw(&a->j, "\n");
-	return send_resp(a, c, r->ok_status, json_resp(a), "application/json");
+	return send_resp(a, c, rc ? api_status_of(rc) : r->ok_status, json_resp(a),
+			 "application/json");
 }
 
 static enum MHD_Result health(struct api *a, struct MHD_Connection *c)

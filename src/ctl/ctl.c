@@ -221,8 +221,18 @@ static void client_close(struct client *cl)
 }
 
 /* {"ok":false,"error":msg}\n into j */
-static void error_reply(struct json *j, const char *msg)
+void ctl_error_reply(struct json *j, const char *msg)
 {
+	char clean[512];
+
+	/* a message may quote the request's own bytes: the reply must stay UTF-8 (JSON) */
+	if (!jutf8_valid(msg, strlen(msg))) {
+		size_t i = 0;
+		for (; msg[i] && i + 1 < sizeof(clean); i++)
+			clean[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+		clean[i] = 0;
+		msg = clean;
+	}
 	json_reset(j);
 	json_obj(j);
 	json_key(j, "ok");
@@ -233,10 +243,34 @@ static void error_reply(struct json *j, const char *msg)
 	json_raw(j, "\n");
 }
 
+int ctl_run(ctl_handler h, void *arg, int argc, char **argv, struct json *j)
+{
+	char err[512] = "";
+
+	json_reset(j);
+	json_obj(j);
+	json_key(j, "ok");
+	json_bool(j, true);
+	int r = h(arg, argc, argv, j, err, sizeof(err));
+	if (r != 0) {
+		err[sizeof(err) - 1] = 0;
+		ctl_error_reply(j, err[0] ? err : "failed");
+		return r;
+	}
+	if (j->depth != 1 || j->after_key || j->oom) {
+		log_err("command %s: the handler wrote an unbalanced reply", argv[0]);
+		ctl_error_reply(j, "internal error: malformed reply");
+		return CTL_EFAIL;
+	}
+	json_end(j);
+	json_raw(j, "\n");
+	return 0;
+}
+
 /* best effort, for a client being dropped: one send of an error reply, whatever it takes */
 static void send_error_now(struct ctl *c, int fd, const char *msg)
 {
-	error_reply(&c->j, msg);
+	ctl_error_reply(&c->j, msg);
 	if (!c->j.oom && send(fd, c->j.buf, c->j.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("control client: %s (reply not sent: %s)", msg, strerror(errno));
 }
@@ -268,7 +302,7 @@ static void reply(struct ctl *c, struct client *cl, uint64_t now)
 	cl->in = NULL;
 	cl->inlen = cl->incap = 0;
 	if (c->j.oom)
-		error_reply(&c->j, "out of memory");
+		ctl_error_reply(&c->j, "out of memory");
 	if (c->j.oom) { /* even that failed: nothing to say */
 		json_free(&c->j);
 		json_init(&c->j);
@@ -292,17 +326,17 @@ static void handle(struct ctl *c, struct client *cl, size_t len, uint64_t now)
 	char err[512] = "";
 
 	if (len == 1) {
-		error_reply(&c->j, "empty request");
+		ctl_error_reply(&c->j, "empty request");
 		reply(c, cl, now);
 		return;
 	}
 	if (memchr(cl->in, 0, len)) {
-		error_reply(&c->j, "the request holds a NUL byte");
+		ctl_error_reply(&c->j, "the request holds a NUL byte");
 		reply(c, cl, now);
 		return;
 	}
 	if (!jutf8_valid(cl->in, len)) {
-		error_reply(&c->j, "the request is not valid UTF-8");
+		ctl_error_reply(&c->j, "the request is not valid UTF-8");
 		reply(c, cl, now);
 		return;
 	}
@@ -310,7 +344,7 @@ static void handle(struct ctl *c, struct client *cl, size_t len, uint64_t now)
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (argc == CTL_MAX_ARGS) {
 			snprintf(err, sizeof(err), "too many arguments (at most %d)", CTL_MAX_ARGS);
-			error_reply(&c->j, err);
+			ctl_error_reply(&c->j, err);
 			reply(c, cl, now);
 			return;
 		}
@@ -320,21 +354,7 @@ static void handle(struct ctl *c, struct client *cl, size_t len, uint64_t now)
 	}
 	argv[argc] = NULL;
 
-	json_reset(&c->j);
-	json_obj(&c->j);
-	json_key(&c->j, "ok");
-	json_bool(&c->j, true);
-	int r = c->h(c->arg, argc, argv, &c->j, err, sizeof(err));
-	if (r != 0) {
-		err[sizeof(err) - 1] = 0;
-		error_reply(&c->j, err[0] ? err : "failed");
-	} else if (c->j.depth != 1 || c->j.after_key) {
-		log_err("control command %s: the handler wrote an unbalanced reply", argv[0]);
-		error_reply(&c->j, "internal error: malformed reply");
-	} else {
-		json_end(&c->j);
-		json_raw(&c->j, "\n");
-	}
+	ctl_run(c->h, c->arg, argc, argv, &c->j);
 	reply(c, cl, now);
 }
 
@@ -378,8 +398,9 @@ static void client_read(struct ctl *c, struct client *cl, uint64_t now)
 				client_close(cl);
 				return;
 			}
-			error_reply(&c->j, "incomplete request: the arguments must be followed by "
-					   "an empty line");
+			ctl_error_reply(&c->j,
+					"incomplete request: the arguments must be followed by "
+					"an empty line");
 			reply(c, cl, now);
 			return;
 		}
@@ -394,7 +415,7 @@ static void client_read(struct ctl *c, struct client *cl, uint64_t now)
 		if (cl->inlen >= CTL_MAX_REQUEST) {
 			snprintf(msg, sizeof(msg), "request too long (at most %d bytes)",
 				 CTL_MAX_REQUEST);
-			error_reply(&c->j, msg);
+			ctl_error_reply(&c->j, msg);
 			reply(c, cl, now);
 			return;
 		}

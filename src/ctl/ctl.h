@@ -68,6 +68,16 @@ int ctl_serve(struct ctl *c, int timeout_ms);
  * one ctl_open created). NULL is fine. */
 void ctl_close(struct ctl *c);
 
+/* Runs h on argv and leaves the whole reply line in j: {"ok":true, ...members...} and '\n', or
+ * {"ok":false,"error":...} when h refuses. Returns 0, h's negative value, or CTL_EFAIL when h wrote
+ * an unbalanced reply or ran out of memory. The control socket and the HTTP API both answer with
+ * it. */
+int ctl_run(ctl_handler h, void *arg, int argc, char **argv, struct json *j);
+
+/* {"ok":false,"error":msg} and '\n' into j (reset first). Bytes of msg that are not UTF-8 (a
+ * message quoting a request's raw bytes) become '?'. */
+void ctl_error_reply(struct json *j, const char *msg);
+
 /* Also polls fd for input in ctl_serve and calls fn(arg) when it has some (the HTTP API's
  * epoll descriptor). At most CTL_MAX_WATCH; returns 0 or -1 when full. */
 int ctl_watch(struct ctl *c, int fd, void (*fn)(void *arg), void *arg);

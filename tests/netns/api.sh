@@ -287,6 +287,10 @@ for q in "top?by=packets" "top?limit=0" "top?limit=101" "top?direction=sideways"
 	req GET "$API/$q"
 	check "GET $q: 400 ($code): $(err)" is 400 '.ok == false'
 done
+# a path holding bytes that are not UTF-8: refused, and the reply that quotes them is still JSON
+req GET "$API/hosts/198.51.100.%ff%fe"
+check "GET hosts/<not UTF-8>: 400 with a reply that is UTF-8 JSON ($code)" \
+	sh -c "[ $code = 400 ] && python3 -c 'import json,sys; json.loads(open(sys.argv[1], \"rb\").read().decode(\"utf-8\"))' '$T/b'"
 for u in "$API/nope" "$API/attacks/x/y/z" "$ROOT/api/v2/health" "$ROOT/api/v1" "$API/scrubber/rules/1/2" "$API/attacks/bad%20id"; do
 	req GET "$u"
 	check "GET ${u#"$ROOT"}: 404 ($code): $(err)" is 404 '.ok == false'

@@ -959,6 +959,47 @@ static int find_moatctl(void)
 	return access(moatctl, X_OK);
 }
 
+/* ctl_run and ctl_error_reply alone: what both the socket and the HTTP API answer with */
+static int h_ok(void *arg, int argc, char **argv, struct json *out, char *err, size_t errlen)
+{
+	json_key(out, "n");
+	json_u64(out, (uint64_t)argc);
+	return 0;
+}
+
+static int h_refuse(void *arg, int argc, char **argv, struct json *out, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "no host '%s'", argv[1]); /* quotes the request's bytes */
+	return CTL_ENOTFOUND;
+}
+
+static int h_unbalanced(void *arg, int argc, char **argv, struct json *out, char *err,
+			size_t errlen)
+{
+	json_key(out, "open");
+	json_arr(out);
+	return 0;
+}
+
+static void test_run(void)
+{
+	struct json j;
+	char a0[] = "x", a1[] = "198.51.100.\xff\xfe";
+	char *argv[] = {a0, a1, NULL};
+
+	json_init(&j);
+	CHECK_EQ(ctl_run(h_ok, NULL, 2, argv, &j), 0);
+	CHECK_STR(j.buf, "{\"ok\":true,\"n\":2}\n");
+	CHECK_EQ(ctl_run(h_refuse, NULL, 2, argv, &j), CTL_ENOTFOUND);
+	CHECK_STR(j.buf, "{\"ok\":false,\"error\":\"no host '198.51.100.?"
+			 "?'\"}\n");
+	CHECK_EQ(ctl_run(h_unbalanced, NULL, 2, argv, &j), CTL_EFAIL);
+	CHECK_STR(j.buf, "{\"ok\":false,\"error\":\"internal error: malformed reply\"}\n");
+	ctl_error_reply(&j, "caf\xc3\xa9 stays");
+	CHECK_STR(j.buf, "{\"ok\":false,\"error\":\"caf\xc3\xa9 stays\"}\n");
+	json_free(&j);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TEST_OUT");
@@ -979,6 +1020,7 @@ int main(void)
 		fprintf(stderr, "ctl_open: %s\n", err);
 		return t_done("test_ctl");
 	}
+	test_run();
 	test_framing(c);
 	test_errors(c, &st);
 	test_concurrent(c);

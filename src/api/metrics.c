@@ -145,16 +145,7 @@ static void detector(FILE *f, const struct metrics_src *s)
 	u64(f, "moat_table_refused_total", "table=\"hosts\"", ds->hosts_full);
 	u64(f, "moat_table_refused_total", "table=\"hot\"", ds->hot_full);
 
-	memset(&t, 0, sizeof(t));
-	for (int i = 0; i < s->n_shards; i++) {
-		const struct shard_stats *x = &s->shards[i]->st;
-		t.tick_full += x->tick_full;
-		t.feed_dropped += x->feed_dropped;
-		t.capture_drops += x->capture_drops;
-		t.unprotected += x->unprotected;
-		for (int r = 0; r < DEC__COUNT; r++)
-			t.dec.n[r] += x->dec.n[r];
-	}
+	shard_stats_sum(s->shards, s->n_shards, &t);
 	fam(f, "moat_packets_decoded_total", "counter",
 	    "Packets (and flow samples) decoded by the capture workers.");
 	u64(f, "moat_packets_decoded_total", NULL, t.dec.n[DEC_OK]);

@@ -453,22 +453,7 @@ static void print_stats(struct daemon *m, FILE *f)
 	struct shard_stats t;
 	const struct det_stats *ds = det_stats(m->det);
 
-	memset(&t, 0, sizeof(t));
-	for (int i = 0; i < m->n_shards; i++) {
-		const struct shard_stats *s = &m->shards[i]->st;
-		t.obs += s->obs;
-		t.unprotected += s->unprotected;
-		t.tick_full += s->tick_full;
-		t.feed_dropped += s->feed_dropped;
-		t.flow_evictions += s->flow_evictions;
-		t.capture_drops += s->capture_drops;
-		for (int d = 0; d < DIR__COUNT; d++) {
-			t.dir_pkts[d] += s->dir_pkts[d];
-			t.dir_bytes[d] += s->dir_bytes[d];
-		}
-		for (int r = 0; r < DEC__COUNT; r++)
-			t.dec.n[r] += s->dec.n[r];
-	}
+	shard_stats_sum(m->shards, m->n_shards, &t);
 	fprintf(f, "decoded %llu", (unsigned long long)t.dec.n[DEC_OK]);
 	for (int r = 1; r < DEC__COUNT; r++)
 		if (t.dec.n[r])

@@ -322,3 +322,23 @@ void shard_account(struct shard *sh, const struct obs *o)
 		account_one(sh, o, &o->src, &o->dst, DIR_OUT, vs, new_flow);
 	}
 }
+
+void shard_stats_sum(struct shard *const *sh, int n, struct shard_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < n; i++) {
+		const struct shard_stats *s = &sh[i]->st;
+		t->obs += s->obs;
+		t->unprotected += s->unprotected;
+		t->tick_full += s->tick_full;
+		t->feed_dropped += s->feed_dropped;
+		t->flow_evictions += s->flow_evictions;
+		t->capture_drops += s->capture_drops;
+		for (int d = 0; d < DIR__COUNT; d++) {
+			t->dir_pkts[d] += s->dir_pkts[d];
+			t->dir_bytes[d] += s->dir_bytes[d];
+		}
+		for (int r = 0; r < DEC__COUNT; r++)
+			t->dec.n[r] += s->dec.n[r];
+	}
+}

@@ -149,6 +149,10 @@ struct shard {
 	_Alignas(64) _Atomic uint32_t feed_tail;
 };
 
+/* Sums the counters of n shards into out (read from another thread than the workers': each
+ * counter is read whole, the set is not a snapshot). */
+void shard_stats_sum(struct shard *const *sh, int n, struct shard_stats *out);
+
 /* Allocates a shard whose tick tables hold up to tick_hosts (host, dir) pairs per tick.
  * Returns NULL on allocation failure. */
 struct shard *shard_new(int id, uint32_t tick_hosts, const struct sipkey *key, bool inline_);

@@ -980,38 +980,29 @@ static void put_acting(struct json *out, const char *id, const struct jval *rule
  * hundred KB and a few ms of the main thread; "active" says how many there are */
 #define ATTACKS_LISTED 500
 
-static int cmd_attacks(struct daemon *m, struct json *out, char *err, size_t errlen)
-{
-	struct jdoc *rules, *routes, *att;
-	char e[128];
+struct acting {
+	const struct jval *rules, *routes;
+};
 
-	json_reset(&m->tmp);
-	size_t total = det_attacks_json(m->det, &m->tmp, ATTACKS_LISTED);
-	att = jparse(m->tmp.buf, m->tmp.len, e, sizeof(e));
-	if (!att) {
-		snprintf(err, errlen, "internal error: the attack list does not parse: %s", e);
-		return CTL_EFAIL;
-	}
+/* each listed attack's "mitigations", after the members the detector writes */
+static void attack_acting(void *arg, const struct attack *a, struct json *out)
+{
+	const struct acting *x = arg;
+
+	json_key(out, "mitigations");
+	put_acting(out, a->id, x->rules, x->routes);
+}
+
+static int cmd_attacks(struct daemon *m, struct json *out)
+{
+	struct jdoc *rules, *routes;
+
 	mitigation_docs(m, &rules, &routes);
-	const struct jval *list = jdoc_root(att);
-	const struct jval *rl = jdoc_root(rules), *ro = jv_get(jdoc_root(routes), "routes");
+	struct acting x = {jdoc_root(rules), jv_get(jdoc_root(routes), "routes")};
+	json_key(out, "attacks");
+	size_t total = det_attacks_json(m->det, out, ATTACKS_LISTED, attack_acting, &x);
 	json_key(out, "active");
 	json_u64(out, total);
-	json_key(out, "attacks");
-	json_arr(out);
-	for (size_t i = 0; i < jv_len(list); i++) {
-		const struct jval *a = jv_at(list, i);
-		json_obj(out);
-		for (size_t k = 0; k < jv_len(a); k++) {
-			json_key(out, jv_key(a, k));
-			jv_write(jv_at(a, k), out);
-		}
-		json_key(out, "mitigations");
-		put_acting(out, jv_str(jv_get(a, "id")) ? jv_str(jv_get(a, "id")) : "", rl, ro);
-		json_end(out);
-	}
-	json_aend(out);
-	jdoc_free(att);
 	jdoc_free(rules);
 	jdoc_free(routes);
 	return 0;
@@ -1263,7 +1254,7 @@ static int on_command(void *arg, int argc, char **argv, struct json *out, char *
 	if (!strcmp(argv[0], "host"))
 		return cmd_host(m, argc, argv, out, err, errlen);
 	if (!strcmp(argv[0], "attacks") && argc == 1)
-		return cmd_attacks(m, out, err, errlen);
+		return cmd_attacks(m, out);
 	if (!strcmp(argv[0], "attack"))
 		return cmd_attack(m, argc, argv, out, err, errlen);
 	if (!strcmp(argv[0], "history"))

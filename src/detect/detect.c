@@ -1823,7 +1823,9 @@ static int cmp_attack_pps(const void *a, const void *b)
 	return cmp_attack(a, b);
 }
 
-size_t det_attacks_json(struct detector *d, struct json *out, size_t max)
+size_t det_attacks_json(struct detector *d, struct json *out, size_t max,
+			void (*extra)(void *arg, const struct attack *a, struct json *out),
+			void *arg)
 {
 	struct attack_list l = {.cap = d->st.attacks_active ? d->st.attacks_active : 1};
 
@@ -1846,6 +1848,8 @@ size_t det_attacks_json(struct detector *d, struct json *out, size_t max)
 		attack_members(d, out, l.a[i], EV_ATTACK_UPDATE);
 		json_key(out, "active");
 		json_bool(out, true);
+		if (extra)
+			extra(arg, l.a[i], out);
 		json_end(out);
 	}
 	json_aend(out);

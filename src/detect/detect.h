@@ -154,8 +154,11 @@ void det_each_attack(const struct detector *d, void (*fn)(void *arg, const struc
 /* Active attacks as a JSON array: each element is the same object an attack_update event line
  * carries (same members, in the same order, without "event"), plus "active": true. Ordered by
  * start time. At most max of them: when more are active (a carpet of host attacks can make
- * thousands), the max with the highest pps. Returns how many are active. */
-size_t det_attacks_json(struct detector *d, struct json *out, size_t max);
+ * thousands), the max with the highest pps. extra (NULL: none) may add members to each
+ * attack's object after "active". Returns how many are active. */
+size_t det_attacks_json(struct detector *d, struct json *out, size_t max,
+			void (*extra)(void *arg, const struct attack *a, struct json *out),
+			void *arg);
 
 /* The last `seconds` (at most DET_HIST_SECS) complete seconds of traffic, columnar, for uPlot:
  * {"interval":1,"series":["all","198.51.100.0/24",...],"ts":[unix seconds...],

@@ -750,6 +750,13 @@ static void count_attack(void *arg, const struct attack *a)
 	++*(int *)arg;
 }
 
+static void extra_id(void *arg, const struct attack *a, struct json *out)
+{
+	(void)arg;
+	json_key(out, "extra");
+	json_str(out, a->id);
+}
+
 /* det_attacks_json: the same object as the attack_update event, ids as in attack_start, ordered
  * by start; [] once they ended. det_top and det_host name the attack. */
 static void test_attacks_json(void)
@@ -772,7 +779,7 @@ static void test_attacks_json(void)
 	maddr_parse("198.51.100.7", &g);
 	json_init(&j);
 	json_arr(&j);
-	det_attacks_json(f.d, &j, SIZE_MAX);
+	det_attacks_json(f.d, &j, SIZE_MAX, NULL, NULL);
 	json_aend(&j);
 	CHECK_STR(j.buf, "[[]]");
 	for (int k = 0; k < 120; k++) {
@@ -796,7 +803,7 @@ static void test_attacks_json(void)
 				snprintf(want, sizeof(want), "[{%.*s,\"active\":true}]",
 					 (int)(l - strlen(pre) - 1), ev[e].json + strlen(pre));
 				json_reset(&j);
-				det_attacks_json(f.d, &j, SIZE_MAX);
+				det_attacks_json(f.d, &j, SIZE_MAX, NULL, NULL);
 				CHECK_STR(j.buf, want);
 				CHECK_STR(ev[e].id, gid);
 				compared++;
@@ -805,7 +812,7 @@ static void test_attacks_json(void)
 		if (*hid && !both) {
 			char err[128];
 			json_reset(&j);
-			det_attacks_json(f.d, &j, SIZE_MAX);
+			det_attacks_json(f.d, &j, SIZE_MAX, NULL, NULL);
 			struct jdoc *doc = jparse(j.buf, j.len, err, sizeof(err));
 			const struct jval *root = jdoc_root(doc);
 			CHECK_EQ(jv_len(root), 2);
@@ -818,10 +825,14 @@ static void test_attacks_json(void)
 			jdoc_free(doc);
 			/* capped at 1: the heavier; at equal rates the earlier */
 			json_reset(&j);
-			CHECK_EQ(det_attacks_json(f.d, &j, 1), 2);
+			CHECK_EQ(det_attacks_json(f.d, &j, 1, extra_id, NULL), 2);
 			doc = jparse(j.buf, j.len, err, sizeof(err));
 			CHECK_EQ(jv_len(jdoc_root(doc)), 1);
 			CHECK_STR(jv_str(jv_get(jv_at(jdoc_root(doc), 0), "id")), gid);
+			/* extra adds its members last, for the attack it is called with */
+			const struct jval *o = jv_at(jdoc_root(doc), 0);
+			CHECK_STR(jv_key(o, jv_len(o) - 1), "extra");
+			CHECK_STR(jv_str(jv_get(o, "extra")), gid);
 			jdoc_free(doc);
 			int n_att = 0;
 			det_each_attack(f.d, count_attack, &n_att);
@@ -852,7 +863,7 @@ static void test_attacks_json(void)
 		ends += strcmp(ev[e].kind, "attack_end") == 0;
 	CHECK_EQ(ends, 2);
 	json_reset(&j);
-	det_attacks_json(f.d, &j, SIZE_MAX);
+	det_attacks_json(f.d, &j, SIZE_MAX, NULL, NULL);
 	CHECK_STR(j.buf, "[]");
 	/* .7 still sends 100 pps, with no attack now */
 	CHECK_EQ(det_top(f.d, DET_PPS, DIR_IN, r, 4), 1);

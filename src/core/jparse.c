@@ -825,8 +825,10 @@ bool jutf8_valid(const void *s, size_t len)
 	return true;
 }
 
-void jv_write(const struct jval *v, struct json *j)
+size_t jv_write(const struct jval *v, struct json *j)
 {
+	size_t n = 0;
+
 	switch (jv_type(v)) {
 	case J_BOOL:
 		json_bool(j, jv_bool(v) > 0);
@@ -844,24 +846,35 @@ void jv_write(const struct jval *v, struct json *j)
 	}
 	case J_STR: {
 		const char *s = jv_str(v);
-		if (s)
+		if (s) {
 			json_str(j, s);
-		else
+		} else {
 			json_null(j);
+			n = 1;
+		}
 		break;
 	}
 	case J_ARR:
+		if (j->depth >=
+		    JSON_DEPTH - 1) { /* deeper than the writer nests (the parser: 32) */
+			json_null(j);
+			return 1;
+		}
 		json_arr(j);
 		for (size_t i = 0; i < jv_len(v); i++)
-			jv_write(jv_at(v, i), j);
+			n += jv_write(jv_at(v, i), j);
 		json_aend(j);
 		break;
 	case J_OBJ:
+		if (j->depth >= JSON_DEPTH - 1) {
+			json_null(j);
+			return 1;
+		}
 		json_obj(j);
 		for (size_t i = 0; i < jv_len(v); i++) {
 			const char *k = jv_key(v, i);
 			json_key(j, k ? k : "");
-			jv_write(jv_at(v, i), j);
+			n += jv_write(jv_at(v, i), j);
 		}
 		json_end(j);
 		break;
@@ -871,4 +884,5 @@ void jv_write(const struct jval *v, struct json *j)
 		json_null(j);
 		break;
 	}
+	return n;
 }

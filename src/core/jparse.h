@@ -93,10 +93,11 @@ int jv_bool(const struct jval *v);
 bool jutf8_valid(const void *s, size_t len);
 
 /* Writes v back with the JSON writer (src/core/json.h): a parsed document, or part of one, copied
- * into a reply. Whole numbers come out exactly (to 64 bits), others as the doubles
- * they were read as; a string holding U+0000 and a
- * missing value (NULL) come out as null. */
+ * into a reply. Whole numbers come out exactly (to 64 bits), others as the doubles they were
+ * read as; a string holding U+0000 and a missing value (NULL) come out as null. A container nested
+ * deeper than the writer can (JSON_DEPTH) comes out as null too, so the output is always JSON.
+ * Returns how many values were written as null for those reasons. */
 struct json;
-void jv_write(const struct jval *v, struct json *j);
+size_t jv_write(const struct jval *v, struct json *j);
 
 #endif

@@ -935,9 +935,30 @@ static void test_jv_write(void)
 	snprintf(out, sizeof(out), "%.*s", (int)j.len, j.buf);
 	CHECK_STR(out, "[18446744073709551615,-9223372036854775808,0.1,1e+300,-0.5,3]");
 	json_reset(&j);
-	jv_write(NULL, &j);
+	CHECK_EQ(jv_write(NULL, &j), 0);
 	snprintf(out, sizeof(out), "%.*s", (int)j.len, j.buf);
 	CHECK_STR(out, "null");
+	jdoc_free(d);
+	/* 20 arrays deep (the parser takes 32, the writer nests 16): the containers past the
+	 * writer's depth become one null, and the output is still JSON */
+	const char *deep = "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]";
+	d = jparse(deep, strlen(deep), err, sizeof(err));
+	CHECK(d != NULL);
+	json_reset(&j);
+	CHECK_EQ(jv_write(jdoc_root(d), &j), 1);
+	snprintf(out, sizeof(out), "%.*s", (int)j.len, j.buf);
+	CHECK_STR(out, "[[[[[[[[[[[[[[[null]]]]]]]]]]]]]]]");
+	struct jdoc *d3 = jparse(j.buf, j.len, err, sizeof(err));
+	CHECK(d3 != NULL);
+	jdoc_free(d3);
+	/* a string holding U+0000 counts too */
+	jdoc_free(d);
+	const char *nul = "[\"a\\u0000b\",\"ok\"]";
+	d = jparse(nul, strlen(nul), err, sizeof(err));
+	json_reset(&j);
+	CHECK_EQ(jv_write(jdoc_root(d), &j), 1);
+	snprintf(out, sizeof(out), "%.*s", (int)j.len, j.buf);
+	CHECK_STR(out, "[null,\"ok\"]");
 	json_free(&j);
 	jdoc_free(d);
 }

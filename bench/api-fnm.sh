@@ -102,19 +102,8 @@ while :; do
 	sleep 0.5
 done
 
-wrk_run() { # URL -> "p50_ms p99_ms rps"
-	ip netns exec "$LAB_PROT" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$1" 2>&1 | awk '
-		function ms(v) {
-			if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-			if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-			if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 }
-			return v
-		}
-		$1 == "50%" { p50 = ms($2) }
-		$1 == "99%" { p99 = ms($2) }
-		$1 == "Requests/sec:" { rps = $2 }
-		/Non-2xx/ { print "wrk: non-2xx answers: " $NF > "/dev/stderr" }
-		END { print p50, p99, rps }'
+wrk_run() { # URL -> "p50_ms p99_ms max_ms rps"
+	ip netns exec "$LAB_PROT" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$1" 2>&1 | wrk_parse
 }
 
 calls() { # N, command... -> one duration in ms per line
@@ -159,7 +148,7 @@ for who in moat fastnetmon; do
 		r=$((r + 1))
 	done
 	samples=$(ip netns exec "$LAB_PROT" curl -s "$url" | grep -vc '^#')
-	echo "| $who | \`$url\` | $(awk '{print $1}' "$D/runs" | median) | **$(awk '{print $2}' "$D/runs" | median)** | $(awk '{print $3}' "$D/runs" | median) | $samples |"
+	echo "| $who | \`$url\` | $(awk '{print $1}' "$D/runs" | median) | **$(awk '{print $2}' "$D/runs" | median)** | $(awk '{print $4}' "$D/runs" | median) | $samples |"
 done
 echo
 echo "### \"What is under attack?\" from a script, $N calls in a row, a process each"

@@ -64,21 +64,8 @@ accounted() { # incoming packets moatd has accounted
 		awk '/^moat_traffic_packets_total\{direction="incoming"/ { s += $2 } END { printf "%.0f\n", s }'
 }
 
-# wrk's --latency distribution: "50%" "99%" lines (us/ms/s), the max, and Requests/sec
 wrk_run() { # path -> "p50_ms p99_ms max_ms rps"
-	ip netns exec "$LAB_PROT" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$URL$1" 2>&1 | awk '
-		function ms(v) {
-			if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-			if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-			if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 }
-			return v
-		}
-		$1 == "Latency" && !lat { max = ms($4); lat = 1 }
-		$1 == "50%" { p50 = ms($2) }
-		$1 == "99%" { p99 = ms($2) }
-		$1 == "Requests/sec:" { rps = $2 }
-		/Non-2xx/ { bad = $NF }
-		END { if (bad) print "wrk: non-2xx answers: " bad > "/dev/stderr"; print p50, p99, max, rps }'
+	ip netns exec "$LAB_PROT" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$URL$1" 2>&1 | wrk_parse
 }
 
 measure() { # label

@@ -805,13 +805,11 @@ static char *fmt_acting(const struct jval *a)
 	return sb_done(&b);
 }
 
-/* attacks: the active attacks, one row each */
-static void show_attacks(const struct jval *r)
+/* A table of attacks (r's "attacks", ten columns), each row filled by row(); `none` when there
+ * are none; anything but a list is printed as it came. */
+static void show_attack_list(const struct jval *r, const char *none, const char **head,
+			     const bool *right, void (*row)(const struct jval *x, char **cells))
 {
-	static const char *head[] = {"ID",  "TARGET",	"DIR",	    "TYPE",	"PPS",
-				     "BPS", "PEAK PPS", "PEAK BPS", "DURATION", "MITIGATIONS"};
-	static const bool right[] = {false, false, false, false, true,
-				     true,  true,  true,  true,	 false};
 	const struct jval *a = jv_get(r, "attacks");
 	struct table t;
 
@@ -820,26 +818,54 @@ static void show_attacks(const struct jval *r)
 		return;
 	}
 	if (!jv_len(a)) {
-		printf("no active attacks\n");
+		printf("%s\n", none);
 		return;
 	}
 	table_init(&t, 10, head, right, jv_len(a));
 	for (size_t i = 0; i < t.rows; i++) {
 		const struct jval *x = jv_at(a, i);
-		char **row = table_row(&t, i);
-		row[0] = fmt_str(jv_get(x, "id"));
-		row[1] = fmt_str(jv_get(x, "target"));
-		row[2] = fmt_dir(jv_get(x, "direction"));
-		row[3] = fmt_str(jv_get(x, "type"));
-		row[4] = fmt_pps(jv_get(x, "pps"), true);
-		row[5] = fmt_bps(jv_get(x, "bps"), true);
-		row[6] = fmt_pps(jv_get(x, "peak_pps"), true);
-		row[7] = fmt_bps(jv_get(x, "peak_bps"), true);
-		row[8] = fmt_duration(jv_get(x, "duration"));
-		row[9] = fmt_acting(jv_get(x, "mitigations"));
+		char **cells = table_row(&t, i);
+		cells[0] = fmt_str(jv_get(x, "id"));
+		cells[1] = fmt_str(jv_get(x, "target"));
+		cells[2] = fmt_dir(jv_get(x, "direction"));
+		cells[3] = fmt_str(jv_get(x, "type"));
+		row(x, cells);
 	}
 	table_print(stdout, &t, 0);
 	table_free(&t);
+}
+
+static void active_row(const struct jval *x, char **row)
+{
+	row[4] = fmt_pps(jv_get(x, "pps"), true);
+	row[5] = fmt_bps(jv_get(x, "bps"), true);
+	row[6] = fmt_pps(jv_get(x, "peak_pps"), true);
+	row[7] = fmt_bps(jv_get(x, "peak_bps"), true);
+	row[8] = fmt_duration(jv_get(x, "duration"));
+	row[9] = fmt_acting(jv_get(x, "mitigations"));
+}
+
+/* attacks: the active attacks, one row each */
+static void show_attacks(const struct jval *r)
+{
+	static const char *head[] = {"ID",  "TARGET",	"DIR",	    "TYPE",	"PPS",
+				     "BPS", "PEAK PPS", "PEAK BPS", "DURATION", "MITIGATIONS"};
+	static const bool right[] = {false, false, false, false, true,
+				     true,  true,  true,  true,	 false};
+
+	show_attack_list(r, "no active attacks", head, right, active_row);
+}
+
+static void history_row(const struct jval *x, char **row)
+{
+	row[4] = fmt_str(jv_get(x, "state"));
+	row[5] = fmt_time(jv_get(x, "started"), T_DATE);
+	row[6] = fmt_duration(jv_get(x, "duration"));
+	row[7] = fmt_pps(jv_get(x, "peak_pps"), true);
+	row[8] = fmt_bps(jv_get(x, "peak_bps"), true);
+	row[9] = jv_type(jv_get(x, "mitigations")) == J_ARR
+		     ? xasprintf("%zu", jv_len(jv_get(x, "mitigations")))
+		     : fmt_scalar(jv_get(x, "mitigations"));
 }
 
 /* history: attacks from the database, newest first */
@@ -849,36 +875,8 @@ static void show_history(const struct jval *r)
 				     "STARTED", "DURATION", "PEAK PPS", "PEAK BPS", "MITIGATIONS"};
 	static const bool right[] = {false, false, false, false, false,
 				     false, true,  true,  true,	 true};
-	const struct jval *a = jv_get(r, "attacks");
-	struct table t;
 
-	if (jv_type(a) != J_ARR) {
-		print_reply(r);
-		return;
-	}
-	if (!jv_len(a)) {
-		printf("no attacks in the history\n");
-		return;
-	}
-	table_init(&t, 10, head, right, jv_len(a));
-	for (size_t i = 0; i < t.rows; i++) {
-		const struct jval *x = jv_at(a, i);
-		char **row = table_row(&t, i);
-		row[0] = fmt_str(jv_get(x, "id"));
-		row[1] = fmt_str(jv_get(x, "target"));
-		row[2] = fmt_dir(jv_get(x, "direction"));
-		row[3] = fmt_str(jv_get(x, "type"));
-		row[4] = fmt_str(jv_get(x, "state"));
-		row[5] = fmt_time(jv_get(x, "started"), T_DATE);
-		row[6] = fmt_duration(jv_get(x, "duration"));
-		row[7] = fmt_pps(jv_get(x, "peak_pps"), true);
-		row[8] = fmt_bps(jv_get(x, "peak_bps"), true);
-		row[9] = jv_type(jv_get(x, "mitigations")) == J_ARR
-			     ? xasprintf("%zu", jv_len(jv_get(x, "mitigations")))
-			     : fmt_scalar(jv_get(x, "mitigations"));
-	}
-	table_print(stdout, &t, 0);
-	table_free(&t);
+	show_attack_list(r, "no attacks in the history", head, right, history_row);
 }
 
 /* host: one host's facts, then its two directions side by side */
